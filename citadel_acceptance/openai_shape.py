@@ -1,0 +1,142 @@
+"""What an OpenAI-compatible answer must look like: each function lists the problems it finds."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+FINISH_REASONS = {"stop", "length", "tool_calls", "content_filter", "function_call"}
+USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
+
+
+def model_list_problems(body: Any, expected_ids: Iterable[str]) -> list[str]:
+    """A model list `{"object": "list", "data": [{"id", "object": "model"}...]}` naming every expected id."""
+    if not isinstance(body, dict):
+        return [f"expected a JSON object, got {type(body).__name__}: {str(body)[:120]!r}"]
+    problems = []
+    if body.get("object") != "list":
+        problems.append(f"expected object 'list', got {body.get('object')!r}")
+    data = body.get("data")
+    if not isinstance(data, list):
+        return problems + [f"expected 'data' to be a list, got {type(data).__name__}"]
+    listed = {item.get("id") for item in data if isinstance(item, dict)}
+    missing = sorted(set(expected_ids) - listed)
+    if missing:
+        problems.append(f"expected models {sorted(expected_ids)}, missing {missing} (listed: {sorted(map(str, listed))})")
+    for item in data:
+        if isinstance(item, dict) and item.get("object") != "model":
+            problems.append(f"entry {item.get('id')!r} has object {item.get('object')!r}, expected 'model'")
+    return problems
+
+
+def usage_problems(usage: Any, where: str) -> list[str]:
+    """`usage` with non-negative integer token counts that add up, and at least one output token."""
+    if not isinstance(usage, dict):
+        return [f"expected a usage object in {where}, got {usage!r}"]
+    problems = []
+    for name in USAGE_FIELDS:
+        value = usage.get(name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            problems.append(f"usage.{name} in {where} should be a non-negative integer, got {value!r}")
+    if not problems:
+        if usage["prompt_tokens"] + usage["completion_tokens"] != usage["total_tokens"]:
+            problems.append(f"usage in {where} does not add up: {usage['prompt_tokens']} + "
+                            f"{usage['completion_tokens']} != {usage['total_tokens']}")
+        if usage["completion_tokens"] < 1:
+            problems.append(f"usage.completion_tokens in {where} is 0 for an answer with text")
+        if usage["prompt_tokens"] < 1:
+            problems.append(f"usage.prompt_tokens in {where} is 0 for a request with a prompt")
+    return problems
+
+
+def chat_completion_problems(body: Any, model: str) -> list[str]:
+    """A `chat.completion` for `model` with one assistant message that has text, and usage."""
+    if not isinstance(body, dict):
+        return [f"expected a JSON object, got {type(body).__name__}: {str(body)[:160]!r}"]
+    problems = []
+    if body.get("object") != "chat.completion":
+        problems.append(f"expected object 'chat.completion', got {body.get('object')!r}")
+    if not isinstance(body.get("id"), str) or not body.get("id"):
+        problems.append("expected a non-empty string id")
+    if body.get("model") != model:
+        problems.append(f"expected model {model!r}, got {body.get('model')!r}")
+    choices = body.get("choices")
+    if not isinstance(choices, list) or not choices:
+        problems.append(f"expected at least one choice, got {choices!r}")
+    else:
+        message = choices[0].get("message") or {}
+        if message.get("role") != "assistant":
+            problems.append(f"expected the message role 'assistant', got {message.get('role')!r}")
+        if not isinstance(message.get("content"), str) or not message["content"].strip():
+            problems.append(f"expected the answer to have text, got {message.get('content')!r}")
+        if choices[0].get("finish_reason") not in FINISH_REASONS:
+            problems.append(f"expected a finish_reason in {sorted(FINISH_REASONS)}, got {choices[0].get('finish_reason')!r}")
+    problems += usage_problems(body.get("usage"), "the answer")
+    return problems
+
+
+def stream_problems(chunks: list[dict[str, Any]], content_chunks: int, done_marker: bool, events_after_done: int,
+                    undecodable: list[str], model: str) -> list[str]:
+    """A stream of `chat.completion.chunk` events for `model`, in several pieces, closed by `[DONE]`."""
+    problems = []
+    if content_chunks < 2:
+        problems.append(f"expected the answer in several chunks, got {content_chunks} chunk(s) with text")
+    wrong_object = {c.get("object") for c in chunks} - {"chat.completion.chunk"}
+    if wrong_object:
+        problems.append(f"expected every event to be a 'chat.completion.chunk', also got {sorted(map(str, wrong_object))}")
+    ids = {c.get("id") for c in chunks}
+    if len(ids) > 1:
+        problems.append(f"expected one id for the whole stream, got {len(ids)}")
+    models = {c.get("model") for c in chunks} - {model}
+    if models:
+        problems.append(f"expected model {model!r} in every chunk, also got {sorted(map(str, models))}")
+    finish = [ch.get("finish_reason") for c in chunks for ch in c.get("choices") or [] if ch.get("finish_reason")]
+    if not finish:
+        problems.append("expected the last choice chunk to carry a finish_reason, none did")
+    if undecodable:
+        problems.append(f"{len(undecodable)} event(s) were not JSON, first: {undecodable[0]!r}")
+    if not done_marker:
+        problems.append("expected the stream to end with `data: [DONE]`, it ended without it")
+    elif events_after_done:
+        problems.append(f"expected `data: [DONE]` to be the last event, {events_after_done} came after it")
+    return problems
+
+
+def stream_usage_problems(usage: Any, content_chunks: int) -> list[str]:
+    """The stream's usage chunk exists and counts at least as many output tokens as text chunks arrived."""
+    problems = usage_problems(usage, "the stream's usage chunk")
+    if not problems and usage["completion_tokens"] < content_chunks:
+        problems.append(f"usage.completion_tokens {usage['completion_tokens']} is below the {content_chunks} "
+                        "chunks of text received: tokens were miscounted")
+    return problems
+
+
+def error_body_problems(body: Any) -> list[str]:
+    """An OpenAI-style error body: `{"error": {"message": str, "type": str, ...}}`."""
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return [f"expected an OpenAI error body {{'error': {{...}}}}, got {str(body)[:160]!r}"]
+    error = body["error"]
+    problems = []
+    if not isinstance(error.get("message"), str) or not error["message"]:
+        problems.append("expected error.message to say what is wrong")
+    if not isinstance(error.get("type"), str) or not error["type"]:
+        problems.append("expected error.type")
+    return problems
+
+
+def invalid_request_problems(status: int, body: Any, param: str) -> list[str]:
+    """400 with an OpenAI error body that names the offending parameter (`model`, `messages`)."""
+    problems = [] if status == 400 else [f"expected 400, got {status}"]
+    problems += error_body_problems(body)
+    if not problems:
+        error = body["error"]
+        if error.get("param") != param and param not in str(error.get("message", "")):
+            problems.append(f"expected the error to name {param!r}, got param {error.get('param')!r}, "
+                            f"message {error.get('message')!r}")
+    return problems
+
+
+def status_problems(status: int, body: Any, error: str, expected: int = 200) -> list[str]:
+    """The answer has the expected HTTP status (a transport error counts as status 0 and is named)."""
+    if status == expected:
+        return []
+    seen = f"transport error {error}" if status == 0 else f"{status}: {str(body)[:200]}"
+    return [f"expected HTTP {expected}, got {seen}"]

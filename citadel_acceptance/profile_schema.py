@@ -1,0 +1,53 @@
+"""The keys a profile may hold, with their types: anything else is a mistake worth stopping for."""
+from __future__ import annotations
+
+from typing import Any
+
+# A leaf is a type (or tuple of types); a dict is a table with fixed keys; ("map", X) is a table
+# whose keys are names chosen by the profile (models, services, targets) and whose values are X.
+TARGET: dict[str, Any] = {
+    "compare": str,
+    "unit": str,
+    "source": str,
+    "value": (int, float),
+    "per_model": ("map", (int, float)),
+}
+OVERRIDE: dict[str, Any] = {
+    "value": (int, float),
+    "per_model": ("map", (int, float)),
+    "reason": str,
+}
+SCHEMA: dict[str, Any] = {
+    "extends": str,
+    "profile": {"name": str, "description": str},
+    "stack": {
+        "mode": str,
+        "allow_destructive": bool,
+        "faults": list,
+        "model_package": str,
+        "model_file": str,
+        "upstream_model": str,
+        "n_ctx": int,
+        "n_threads": int,
+    },
+    "secrets": ("map", str),
+    "gateway": {
+        "base_url": str,
+        "models_path": str,
+        "planned_models_path": str,
+        "chat_path": str,
+        "health_path": str,
+        "health_models_path": str,
+        "metrics_path": str,
+        "timeout_s": (int, float),
+        "verify_tls": bool,
+    },
+    "services": ("map", {"url": str}),
+    "models": ("map", {"service": str}),
+    "probe": {"prompt": str, "max_tokens": int},
+    "targets": ("map", TARGET),
+    "overrides": ("map", OVERRIDE),
+}
+MODES = ("embedded", "external")
+COMPARISONS = ("<", "<=", ">", ">=", "==")
+REQUIRED_SECRETS = ("api_key",)

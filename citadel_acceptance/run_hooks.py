@@ -1,0 +1,102 @@
+"""What environment.py's hooks do, kept here so that the hooks stay one line each.
+
+`context` is behave's context object; this module only reads and sets attributes on it.
+"""
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
+from citadel_acceptance.evidence import ENVIRONMENT_NOT_READY, Evidence, write_run_files
+from citadel_acceptance.redaction import Redactor
+from citadel_acceptance.session import REPO_ROOT, open_session
+
+ALLURE_FORMATTER = "allure_behave.formatter:AllureFormatter"
+GATES_FILE = REPO_ROOT / "reports" / "gates.json"
+KEEP_IN_RESULTS = {".gitkeep", "history"}
+
+
+def results_dir(config: Any) -> Path | None:
+    """The directory the Allure formatter writes to, or None when it is not among the formatters."""
+    for name, outfile in zip(config.format or [], config.outfiles or []):
+        if name == ALLURE_FORMATTER:
+            return Path(outfile)
+    return None
+
+
+def clean_results(directory: Path) -> None:
+    """Empty the results of the previous run (Allure's history is kept for trends)."""
+    if not directory.exists():
+        return
+    for entry in directory.iterdir():
+        if entry.name in KEEP_IN_RESULTS:
+            continue
+        if entry.is_dir():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+
+
+def open_run(context: Any) -> None:
+    """Load the profile and reach the target; an unreachable target is remembered, not raised."""
+    context.run_started = time.time()
+    context.results_dir = results_dir(context.config)
+    if context.results_dir is not None:
+        clean_results(context.results_dir)
+    context.session = None
+    context.not_ready = ""
+    context.evidence = Evidence(redactor=Redactor(), results_dir=context.results_dir or REPO_ROOT / "allure-results")
+    context.config_error = ""
+    try:
+        context.session = open_session(dict(context.config.userdata))
+    except SuiteConfigError as exc:
+        context.config_error = str(exc)
+        raise
+    except EnvironmentNotReady as exc:
+        context.not_ready = str(exc)
+        print(f"\n{ENVIRONMENT_NOT_READY}: {exc}\n", flush=True)
+        return
+    context.evidence.redactor = context.session.redactor
+    context.targets = context.session.targets
+
+
+def criterion_of(tags: list[str]) -> str:
+    """The success criterion a scenario proves, from its `allure.story:SCn` tag."""
+    for tag in tags:
+        if tag.startswith("allure.story:"):
+            return tag.split(":", 1)[1]
+    return "unassigned"
+
+
+def prepare_scenario(context: Any, scenario: Any) -> None:
+    """Skip with a reason what this target cannot run; fail as 'not ready' when the target is unreachable."""
+    tags = list(scenario.effective_tags)
+    context.evidence.enter_scenario(scenario.feature.name, scenario.name, criterion_of(tags))
+    if context.not_ready:
+        raise EnvironmentNotReady(f"{ENVIRONMENT_NOT_READY}: {context.not_ready}")
+    session = context.session
+    if "destructive" in tags and not session.allow_destructive:
+        scenario.skip(reason="@destructive scenarios stop or restart parts of the target; this profile does not "
+                             "allow them. Opt in with -D allow_destructive=yes on a target you may disturb.")
+    elif "destructive" in tags and not session.can_control_parts():
+        scenario.skip(reason="@destructive: the suite cannot stop and start parts of this target "
+                             "(only the embedded stack is controlled by the suite)")
+
+
+def close_run(context: Any) -> None:
+    """Write the run's evidence files and stop what this run started, whatever happened before."""
+    session = context.session
+    if session is not None:
+        properties = session.properties()
+    else:
+        properties = {"profile": str(context.config.userdata.get("profile", "?")),
+                      "run.error": context.config_error or context.not_ready or "the run did not start"}
+    properties["run.duration_s"] = f"{time.time() - context.run_started:.1f}"
+    if context.results_dir is not None:
+        write_run_files(context.results_dir, properties, context.evidence.redactor)
+    context.evidence.write_gates(GATES_FILE)
+    if session is not None:
+        session.close()

@@ -1,0 +1,172 @@
+"""A run of the suite against one target: the profile, the stack (started or attached), the clients.
+
+`environment.py` opens one `RunSession` in `before_all` and closes it in `after_all`; steps reach it
+as `context.session`. Run options come from behave's userdata (`-D NAME=VALUE`): plain names are
+options of the run, dotted names change one value of the profile.
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
+from citadel_acceptance.gateway_client import GatewayClient
+from citadel_acceptance.profile import Profile, load_profile
+from citadel_acceptance.redaction import Redactor
+from citadel_acceptance.targets import Targets
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+RUN_OPTIONS = {
+    "profile": "the profile to run against (a name in profiles/ or a path to a .toml file)",
+    "stack_dir": "where the embedded stack keeps its state (default .stack/default)",
+    "faults": "comma-separated faults to start the embedded stack with (self-test only)",
+    "keep_stack": "yes: leave an embedded stack this run started running afterwards",
+    "allow_destructive": "yes/no: run scenarios tagged @destructive (the profile decides by default)",
+}
+FOREIGN_PREFIXES = ("AllureFormatter.", "behave.")
+TRUE = ("1", "yes", "true", "on")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The run's options and the profile values changed from the command line."""
+
+    profile: str
+    stack_dir: Path
+    faults: tuple[str, ...]
+    keep_stack: bool
+    allow_destructive: bool | None
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_userdata(cls, userdata: Mapping[str, Any]) -> RunOptions:
+        """Split userdata into run options and profile overrides; unknown plain names are mistakes."""
+        overrides: dict[str, str] = {}
+        for key in userdata:
+            if key in RUN_OPTIONS or key.startswith(FOREIGN_PREFIXES):
+                continue
+            if "." in key:
+                overrides[key] = str(userdata[key])
+                continue
+            known = ", ".join(sorted(RUN_OPTIONS))
+            raise SuiteConfigError(
+                f"unknown option -D {key}: run options are {known}; a profile value is changed with a dotted "
+                "name such as -D gateway.base_url=URL"
+            )
+        destructive = userdata.get("allow_destructive")
+        faults = tuple(f.strip() for f in str(userdata.get("faults", "")).split(",") if f.strip())
+        return cls(
+            profile=str(userdata.get("profile", "embedded")),
+            stack_dir=(REPO_ROOT / str(userdata.get("stack_dir", ".stack/default"))).resolve(),
+            faults=faults,
+            keep_stack=str(userdata.get("keep_stack", "no")).lower() in TRUE,
+            allow_destructive=None if destructive is None else str(destructive).lower() in TRUE,
+            overrides=overrides,
+        )
+
+
+@dataclass
+class RunSession:
+    """The target of this run and the shared clients; created once per run."""
+
+    options: RunOptions
+    profile: Profile
+    targets: Targets
+    redactor: Redactor
+    gateway: GatewayClient
+    stack_state: Any = None  # citadel_stack.state.StackState when embedded
+    started_stack: bool = False
+    startup_s: float = 0.0
+
+    @property
+    def allow_destructive(self) -> bool:
+        """Whether @destructive scenarios run: the -D option, else the profile."""
+        if self.options.allow_destructive is not None:
+            return self.options.allow_destructive
+        return self.profile.allow_destructive
+
+    def properties(self) -> dict[str, str]:
+        """The facts of the run for environment.properties (URLs without credentials, versions, models)."""
+        props = {
+            "profile": self.profile.name, "profile.file": str(self.profile.path.relative_to(REPO_ROOT))
+            if self.profile.path.is_relative_to(REPO_ROOT) else str(self.profile.path),
+            "stack.mode": self.profile.mode, "gateway.url": self.profile.gateway.base_url,
+            "models": ", ".join(f"{m} -> {s}" for m, s in sorted(self.profile.models.items())),
+        }
+        for service, url in sorted(self.profile.services.items()):
+            props[f"service.{service}.url"] = url
+        if self.stack_state is not None:
+            props["stack.faults"] = ", ".join(self.stack_state.faults) or "none"
+            props["stack.startup_s"] = str(self.stack_state.settings.get("startup_s", "attached"))
+            for part, version in sorted(self.stack_state.versions.items()):
+                props[f"version.{part}"] = version
+        relaxed = self.targets.relaxed()
+        props["targets.relaxed"] = ", ".join(sorted({g.key for g in relaxed})) or "none"
+        return props
+
+    def stop_part(self, part: str) -> None:
+        """Stop one part of the embedded stack (for @destructive scenarios)."""
+        from citadel_stack import launcher
+
+        launcher.stop_part(self.options.stack_dir, part)
+
+    def start_part(self, part: str) -> None:
+        """Start one part of the embedded stack again and wait until it is ready."""
+        from citadel_stack import launcher
+
+        launcher.start_part(self.options.stack_dir, part)
+
+    def can_control_parts(self) -> bool:
+        """Parts can be stopped and started only on the embedded stack."""
+        return self.profile.embedded and self.stack_state is not None
+
+    def close(self) -> None:
+        """Close the clients and stop the stack if this run started it (and was not asked to keep it)."""
+        self.gateway.close()
+        if self.started_stack and not self.options.keep_stack:
+            from citadel_stack import launcher
+
+            launcher.stop(self.options.stack_dir)
+
+
+def open_session(userdata: Mapping[str, Any]) -> RunSession:
+    """Load the profile, start or attach to the target, check the secrets, and create the clients."""
+    options = RunOptions.from_userdata(userdata)
+    profile = load_profile(options.profile, options.overrides)
+    redactor = Redactor()
+    state, started, t0 = None, False, time.monotonic()
+    if profile.embedded:
+        state, started = _start_embedded(profile, options)
+        profile = profile.with_endpoints(state.gateway_url, state.service_urls)
+        for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn)):
+            var = profile.secret_vars.get(name)
+            if var:
+                os.environ[var] = value
+    profile.check_secrets()
+    for var in profile.secret_vars.values():
+        redactor.add(os.environ.get(var))
+    if state is not None:
+        redactor.add(state.owner_dsn)
+    gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
+    return RunSession(options=options, profile=profile, targets=Targets.from_profile(profile), redactor=redactor,
+                      gateway=gateway, stack_state=state, started_stack=started,
+                      startup_s=round(time.monotonic() - t0, 2))
+
+
+def _start_embedded(profile: Profile, options: RunOptions) -> tuple[Any, bool]:
+    from citadel_stack import launcher
+    from citadel_stack.model_service import ModelUnavailable
+    from citadel_stack.postgres import PostgresUnavailable
+
+    settings = launcher.StackSettings.from_profile(profile.raw.get("stack", {}), profile.models, options.faults)
+    try:
+        return launcher.start_or_attach(options.stack_dir, settings)
+    except ValueError as exc:
+        raise SuiteConfigError(f"-D faults: {exc}") from exc
+    except (ModelUnavailable, PostgresUnavailable) as exc:
+        raise EnvironmentNotReady(f"the embedded stack cannot start: {exc}") from exc
+    except (launcher.StackError, RuntimeError, TimeoutError) as exc:
+        raise EnvironmentNotReady(f"the embedded stack did not start: {exc}") from exc

@@ -1,0 +1,1 @@
+"""The embedded Citadel reference stack: PostgreSQL, a llama.cpp model service and the reference gateway."""

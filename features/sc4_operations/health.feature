@@ -1,0 +1,15 @@
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway
+Feature: Health reports tell operators the state of every model service
+  As the operations lead running Citadel
+  I need the gateway's health reports to name every model service and tell the truth about it
+  So that an outage is seen at once and traced to the service that caused it
+
+  Scenario: The health report names every model with its service
+    When an operator checks the health of the system
+    Then the report names every model of the deployment with the service that runs it
+    And every model service is reported healthy
+    And the report agrees with a direct check of each model service
+
+  Scenario: The per-model health report names every model
+    When an operator checks the health of the models
+    Then the report names every model of the deployment with the service that runs it

@@ -1,0 +1,35 @@
+"""Steps for authentication at the gateway."""
+from __future__ import annotations
+
+from behave import then, when
+
+from citadel_acceptance import credentials
+from citadel_acceptance.verdict import Verdict
+
+
+@when("a client asks for the model list with {credential}")
+def step_models_with_credential(context, credential):
+    """GET the OpenAI model list with the described credential instead of the run's key."""
+    context.credential = credentials.authorization_for(credential)
+    context.exchange = context.session.gateway.request("GET", context.session.profile.gateway.models_path,
+                                                       auth=context.credential)
+
+
+@then("the request is refused as unauthenticated")
+def step_refused_unauthenticated(context):
+    """401, a `WWW-Authenticate` challenge, and an OpenAI-style error body."""
+    ex = context.exchange
+    problems = credentials.refusal_problems(ex.status, ex.headers, ex.body)
+    verdict = Verdict.from_problems("unauthenticated request refused", problems, "HTTP 401 + WWW-Authenticate", ex.url)
+    context.evidence.record(verdict, exchange=ex)
+    assert verdict.passed, verdict.explanation
+
+
+@then("the refusal does not repeat the credential")
+def step_no_echo(context):
+    """No part of the refused credential appears in the answer's headers or body."""
+    ex = context.exchange
+    problems = credentials.echo_problems(context.credential, ex.headers, ex.body)
+    verdict = Verdict.from_problems("credential not echoed", problems, "credential ∉ response", ex.url)
+    context.evidence.record(verdict)
+    assert verdict.passed, verdict.explanation

@@ -1,0 +1,40 @@
+"""Steps for the official OpenAI Python client as the compatibility probe."""
+from __future__ import annotations
+
+from behave import given, then, when
+
+from citadel_acceptance import openai_probe
+from citadel_acceptance.verdict import Verdict
+
+
+@given("the official OpenAI Python client is pointed at the gateway")
+def step_openai_client(context):
+    """The unmodified `openai` package, base URL and key from the profile."""
+    context.openai_settings = context.session.profile.gateway
+
+
+@when('the client lists the models, asks "{model}" a question and streams an answer')
+def step_openai_probe(context, model):
+    """models.list(), chat.completions.create(), and the same with stream=True and include_usage."""
+    probe = context.session.profile.raw["probe"]
+    context.openai_result = openai_probe.run_probe(context.openai_settings, context.session.profile.secret("api_key"),
+                                                   model, probe["prompt"], probe["max_tokens"])
+
+
+@then("the client sees every model of the deployment")
+def step_openai_models(context):
+    """The client's model list holds every model id of the profile."""
+    result = context.openai_result
+    problems = openai_probe.listing_problems(result, list(context.session.profile.models))
+    verdict = Verdict.from_problems("OpenAI client: models", problems, "profile models ⊆ client.models.list()", "openai")
+    context.evidence.record(verdict, probe=result)
+    assert verdict.passed, verdict.explanation
+
+
+@then("the client receives a complete answer and a complete streamed answer, each with usage")
+def step_openai_answers(context):
+    """Chat and stream through the client: text, a finish_reason, and usage in both."""
+    problems = openai_probe.answer_problems(context.openai_result)
+    verdict = Verdict.from_problems("OpenAI client: chat and stream", problems, "client calls succeed with usage", "openai")
+    context.evidence.record(verdict, probe=context.openai_result)
+    assert verdict.passed, verdict.explanation

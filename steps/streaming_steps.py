@@ -1,0 +1,47 @@
+"""Steps for streamed chat answers (Server-Sent Events)."""
+from __future__ import annotations
+
+from behave import then, when
+
+from citadel_acceptance import openai_shape
+from citadel_acceptance.verdict import Verdict
+
+
+@when('a user asks "{model}" a question and reads the answer as it is written')
+def step_stream_question(context, model):
+    """A streamed chat request asking for usage (`stream_options.include_usage`), every event timed."""
+    probe = context.session.profile.raw["probe"]
+    context.stream = context.session.gateway.stream_chat(model, probe["prompt"], probe["max_tokens"])
+
+
+@then("the answer arrives in several pieces")
+def step_stream_pieces(context):
+    """200, an event stream, and more than one chunk carrying text."""
+    s = context.stream
+    problems = openai_shape.status_problems(s.exchange.status, s.exchange.body, s.exchange.error)
+    problems += [] if problems or len(s.content_chunks) >= 2 else [f"got {len(s.content_chunks)} chunk(s) with text"]
+    verdict = Verdict.from_problems("streamed in pieces", problems, "count of chunks whose delta has content ≥ 2",
+                                    f"POST {s.exchange.url}", chunks_with_text=len(s.content_chunks), ttft_ms=s.ttft_ms)
+    context.evidence.record(verdict, stream=s)
+    assert verdict.passed, verdict.explanation
+
+
+@then("the stream tells the application that the answer is complete")
+def step_stream_complete(context):
+    """Every event is a `chat.completion.chunk` of one id, a finish_reason comes, `data: [DONE]` comes last."""
+    s = context.stream
+    problems = openai_shape.stream_problems(s.chunks, len(s.content_chunks), s.done_marker, s.events_after_done,
+                                            s.undecodable, context.model)
+    verdict = Verdict.from_problems("stream completed", problems, "last SSE event == [DONE]", f"POST {s.exchange.url}")
+    context.evidence.record(verdict)
+    assert verdict.passed, verdict.explanation
+
+
+@then("the stream reports how many tokens the answer used")
+def step_stream_usage(context):
+    """The usage chunk asked for with include_usage exists and counts at least the text chunks received."""
+    s = context.stream
+    problems = openai_shape.stream_usage_problems(s.usage, len(s.content_chunks))
+    verdict = Verdict.from_problems("stream usage", problems, "usage.completion_tokens ≥ chunks with text", "usage chunk")
+    context.evidence.record(verdict, usage=s.usage)
+    assert verdict.passed, verdict.explanation
