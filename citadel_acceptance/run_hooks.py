@@ -15,7 +15,6 @@ from citadel_acceptance.redaction import Redactor
 from citadel_acceptance.session import REPO_ROOT, open_session
 
 ALLURE_FORMATTER = "allure_behave.formatter:AllureFormatter"
-GATES_FILE = REPO_ROOT / "reports" / "gates.json"
 KEEP_IN_RESULTS = {".gitkeep", "history"}
 
 
@@ -97,6 +96,7 @@ def close_run(context: Any) -> None:
     properties["run.duration_s"] = f"{time.time() - context.run_started:.1f}"
     if context.results_dir is not None:
         write_run_files(context.results_dir, properties, context.evidence.redactor)
-    context.evidence.write_gates(GATES_FILE)
+    reports_dir = session.options.reports_dir if session is not None else REPO_ROOT / "reports"
+    context.evidence.write_gates(reports_dir / "gates.json")
     if session is not None:
         session.close()

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import httpx
+
 from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
 from citadel_acceptance.gateway_client import GatewayClient
 from citadel_acceptance.profile import Profile, load_profile
@@ -25,6 +27,7 @@ RUN_OPTIONS = {
     "faults": "comma-separated faults to start the embedded stack with (self-test only)",
     "keep_stack": "yes: leave an embedded stack this run started running afterwards",
     "allow_destructive": "yes/no: run scenarios tagged @destructive (the profile decides by default)",
+    "reports_dir": "where the gate verdicts of the run (gates.json) go (default reports)",
 }
 FOREIGN_PREFIXES = ("AllureFormatter.", "behave.")
 TRUE = ("1", "yes", "true", "on")
@@ -39,6 +42,7 @@ class RunOptions:
     faults: tuple[str, ...]
     keep_stack: bool
     allow_destructive: bool | None
+    reports_dir: Path
     overrides: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -64,6 +68,7 @@ class RunOptions:
             faults=faults,
             keep_stack=str(userdata.get("keep_stack", "no")).lower() in TRUE,
             allow_destructive=None if destructive is None else str(destructive).lower() in TRUE,
+            reports_dir=(REPO_ROOT / str(userdata.get("reports_dir", "reports"))).resolve(),
             overrides=overrides,
         )
 
@@ -150,6 +155,7 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
         redactor.add(os.environ.get(var))
     if state is not None:
         redactor.add(state.owner_dsn)
+    _check_reachable(profile)
     gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
     return RunSession(options=options, profile=profile, targets=Targets.from_profile(profile), redactor=redactor,
                       gateway=gateway, stack_state=state, started_stack=started,
@@ -170,3 +176,15 @@ def _start_embedded(profile: Profile, options: RunOptions) -> tuple[Any, bool]:
         raise EnvironmentNotReady(f"the embedded stack cannot start: {exc}") from exc
     except (launcher.StackError, RuntimeError, TimeoutError) as exc:
         raise EnvironmentNotReady(f"the embedded stack did not start: {exc}") from exc
+
+
+def _check_reachable(profile: Profile) -> None:
+    """The gateway answers at all (any HTTP status); otherwise nothing can be learnt about the product."""
+    url = f"{profile.gateway.base_url}{profile.gateway.health_path}"
+    try:
+        httpx.get(url, timeout=10.0, verify=profile.gateway.verify_tls)
+    except httpx.HTTPError as exc:
+        raise EnvironmentNotReady(
+            f"the gateway of profile {profile.name!r} is unreachable at {url} ({type(exc).__name__}: {exc}). "
+            "Check gateway.base_url in the profile (or -D gateway.base_url=URL) and that the deployment runs."
+        ) from exc

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from citadel_stack.gateway.faults import KNOWN_FAULTS
+
 
 @dataclass(frozen=True)
 class Fault:
@@ -18,13 +20,8 @@ class Fault:
 
 
 CATALOG: dict[str, Fault] = {
-    fault.name: fault
-    for fault in (
-        Fault("no_done_marker", "gateway", "streamed chat answers never send the closing `data: [DONE]`"),
-        Fault("no_v1_models", "gateway", "GET /v1/models is missing (404); GET /models still answers"),
-        Fault("health_always_healthy", "gateway", "/health reports every model service healthy without probing it"),
-        Fault("accept_unknown_key", "gateway", "any Bearer key is accepted, also one that is not in the database"),
-    )
+    # Faults of the gateway are defined (and honoured) by the gateway itself.
+    **{name: Fault(name, "gateway", fault.description) for name, fault in KNOWN_FAULTS.items()},
 }
 
 

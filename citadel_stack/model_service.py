@@ -34,7 +34,9 @@ def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, l
     if importlib.util.find_spec("llama_cpp") is None:
         raise ModelUnavailable("llama-cpp-python is not installed: run the set-up (`make setup`)")
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads)]
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+            # By default a second request (a health probe, a token count) cuts a running stream short.
+            "--interrupt_requests", "false"]
     process = spawn(argv, log_path)
     base = f"http://127.0.0.1:{port}"
     wait_http_ok(f"{base}/v1/models", timeout_s=60, process=process, log_path=log_path)

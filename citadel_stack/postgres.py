@@ -26,6 +26,7 @@ OWNER_ROLE = "citadel_owner"
 APP_ROLE = "citadel_app"
 SUPERUSER = "citadel_super"
 SERVICE_USER = "postgres"
+SERVER_LOG = "server.log"
 
 
 class PostgresUnavailable(RuntimeError):
@@ -107,15 +108,14 @@ def start(port: int, log_path: Path) -> PostgresInstance:
     if run_as:
         user = pwd.getpwnam(run_as)
         os.chown(data_dir, user.pw_uid, user.pw_gid)
-        log_path.touch()
-        os.chown(log_path, user.pw_uid, user.pw_gid)
     os.chmod(data_dir, 0o700)
     _run([str(bindir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth-local=trust",
           "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C"], run_as, log_path)
     options = (f"-h 127.0.0.1 -p {port} -k {data_dir} -c shared_preload_libraries=pg_stat_statements "
                "-c max_connections=300 -c fsync=off -c synchronous_commit=off")
-    _run([str(bindir / "pg_ctl"), "-D", str(data_dir), "-w", "-t", "30", "-l", str(log_path), "-o", options, "start"],
-         run_as, log_path)
+    # The server writes its own log inside its data directory: the stack's log folder may be out of its reach.
+    _run([str(bindir / "pg_ctl"), "-D", str(data_dir), "-w", "-t", "30", "-l", str(data_dir / SERVER_LOG), "-o", options,
+          "start"], run_as, log_path)
     instance = PostgresInstance(data_dir=data_dir, port=port, owner_password=secrets.token_urlsafe(24),
                                 app_password=secrets.token_urlsafe(24), bindir=bindir, run_as=run_as)
     _create_roles_and_database(instance)
@@ -155,5 +155,8 @@ def stop(data_dir: Path, bindir: Path, log_path: Path, remove: bool = True) -> N
             _run([str(bindir / "pg_ctl"), "-D", str(data_dir), "-m", "fast", "-w", "-t", "30", "stop"], run_as, log_path)
         except RuntimeError:
             time.sleep(0.5)
+    server_log = data_dir / SERVER_LOG
+    if server_log.exists():
+        shutil.copyfile(server_log, log_path.with_name("postgres-server.log"))
     if remove and data_dir.name.startswith("citadel-pg-"):
         shutil.rmtree(data_dir, ignore_errors=True)

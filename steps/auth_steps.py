@@ -7,12 +7,13 @@ from citadel_acceptance import credentials
 from citadel_acceptance.verdict import Verdict
 
 
-@when("a client asks for the model list with {credential}")
-def step_models_with_credential(context, credential):
-    """GET the OpenAI model list with the described credential instead of the run's key."""
+@when("a client sends a chat request with {credential}")
+def step_chat_with_credential(context, credential):
+    """POST a valid chat request for a served model with the described credential instead of the run's key."""
+    gateway, model = context.session.gateway, sorted(context.session.profile.models)[0]
     context.credential = credentials.authorization_for(credential)
-    context.exchange = context.session.gateway.request("GET", context.session.profile.gateway.models_path,
-                                                       auth=context.credential)
+    context.exchange = gateway.request("POST", gateway.settings.chat_path, gateway.chat_body(model, "Hello", 4),
+                                       auth=context.credential)
 
 
 @then("the request is refused as unauthenticated")

@@ -5,7 +5,7 @@ Feature: Only holders of a valid API key are served
   So that the models and the data behind them are used only by those entitled to
 
   Scenario Outline: A request with <credential> is refused
-    When a client asks for the model list with <credential>
+    When a client sends a chat request with <credential>
     Then the request is refused as unauthenticated
     And the refusal does not repeat the credential
 

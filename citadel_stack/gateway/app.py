@@ -1,0 +1,151 @@
+"""``create_app(config)``: the gateway's FastAPI application."""
+
+from __future__ import annotations
+
+import logging
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+import httpx
+import psycopg
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_fixed
+
+from .auth import Authenticator
+from .config import GatewayConfig
+from .database import Database, RequestRecord, apply_migrations
+from .errors import GatewayError, error_type_for_status, openai_error_body
+from .faults import ACCEPT_UNKNOWN_KEY
+from .json_log import JsonLinesLog, redact_secrets
+from .metrics import GatewayMetrics
+from .request_tracking import RequestRecorder, RequestTrackingMiddleware
+from .routes_chat import router as chat_router
+from .routes_health import router as health_router
+from .routes_models import build_models_router
+from .runtime import GatewayState, KeyStore
+from .upstream import UpstreamClient
+
+log = logging.getLogger(__name__)
+
+# How long startup waits for PostgreSQL to accept connections (the launcher waits too).
+DATABASE_WAIT_S = 30.0
+
+
+def create_app(
+    config: GatewayConfig,
+    *,
+    database: KeyStore | None = None,
+    migrate: bool = True,
+    upstream_transport: httpx.AsyncBaseTransport | None = None,
+    json_log: JsonLinesLog | None = None,
+    system_metrics: bool = True,
+) -> FastAPI:
+    """Build the app. Tests may pass a fake ``database`` (with ``migrate=False``) and an httpx transport."""
+    db: KeyStore = database if database is not None else Database(config.database_dsn)
+    request_log = json_log if json_log is not None else JsonLinesLog(config.log_path)
+    metrics = GatewayMetrics(with_system=system_metrics)
+
+    async def record(record: RequestRecord) -> None:
+        request_log.write(
+            "info" if record.status_code < 500 else "error",
+            event="request",
+            request_id=record.request_id,
+            method=record.method,
+            path=record.path,
+            status_code=record.status_code,
+            duration_ms=round(record.duration_ms, 3),
+            model=record.model,
+        )
+        metrics.http_requests.labels(record.method, _path_label(record.path), str(record.status_code)).inc()
+        await db.log_request(record)
+
+    state = GatewayState(
+        config=config,
+        database=db,
+        upstream=UpstreamClient(config.services, transport=upstream_transport),
+        authenticator=Authenticator(db.find_active_key, accept_unknown=ACCEPT_UNKNOWN_KEY in config.faults),
+        metrics=metrics,
+        recorder=RequestRecorder(record),
+        log=request_log,
+        started_at=int(time.time()),
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            if migrate:
+                async for attempt in AsyncRetrying(
+                    retry=retry_if_exception_type(psycopg.OperationalError),
+                    stop=stop_after_delay(DATABASE_WAIT_S),
+                    wait=wait_fixed(0.5),
+                    reraise=True,
+                ):
+                    with attempt:
+                        applied = await apply_migrations(config.migrations_dsn)
+                request_log.write("info", event="migrations", applied=applied)
+            await db.open()
+            await db.ensure_admin_key(config.admin_key_sha256)
+        except Exception as exc:
+            message = redact_secrets(f"{type(exc).__name__}: {exc}")
+            for dsn in (config.database_dsn, config.migrations_dsn):
+                message = message.replace(dsn, redact_secrets(dsn))
+            request_log.write("error", event="startup_failed", detail=message)
+            raise RuntimeError(f"gateway startup failed: {message}") from None
+        request_log.write(
+            "info", event="started", host=config.host, port=config.port,
+            models=sorted(config.models), faults=sorted(config.faults.names),
+        )
+        try:
+            yield
+        finally:
+            await state.recorder.drain()
+            await state.upstream.aclose()
+            await db.close()
+            request_log.write("info", event="stopped")
+
+    app = FastAPI(title="Citadel reference gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.gateway = state
+    app.include_router(health_router)
+    app.include_router(build_models_router(config.faults))
+    app.include_router(chat_router)
+    app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
+    _install_error_handlers(app)
+    return app
+
+
+KNOWN_PATHS = frozenset({"/health", "/health/models", "/metrics", "/models", "/v1/models", "/v1/chat/completions"})
+
+
+def _path_label(path: str) -> str:
+    """A bounded label for the request counter: the path if it is a route, else 'other'."""
+    return path if path in KNOWN_PATHS else "other"
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    """Every error answers with an OpenAI-shaped body."""
+
+    async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+        return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
+
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        message = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 404:
+            message = f"no route {request.method} {request.url.path}"
+        body = openai_error_body(message, type=error_type_for_status(exc.status_code))
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(openai_error_body("the request is not valid"), status_code=400)
+
+    async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse(openai_error_body("internal error in the gateway", type="server_error"), status_code=500)
+
+    app.add_exception_handler(GatewayError, gateway_error)  # type: ignore[arg-type]
+    app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, validation_error)  # type: ignore[arg-type]
+    app.add_exception_handler(Exception, unexpected_error)

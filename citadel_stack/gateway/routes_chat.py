@@ -1,0 +1,129 @@
+"""``POST /v1/chat/completions``: validate, route to the model's service, answer (streamed or not)."""
+
+from __future__ import annotations
+
+import json
+from contextlib import AsyncExitStack
+from typing import Any, AsyncIterator, Mapping
+
+import anyio
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import JSONResponse, StreamingResponse
+
+from .config import ModelRoute
+from .errors import bad_request
+from .faults import NO_DONE_MARKER
+from .request_tracking import request_context
+from .runtime import GatewayState, gateway_state, require_api_key
+from .streaming import StreamOutcome, StreamPlan, iter_sse_data, reemit_stream
+
+router = APIRouter(dependencies=[Depends(require_api_key)])
+
+
+def validate_chat_request(body: Any, models: Mapping[str, ModelRoute]) -> ModelRoute:
+    """The route for a chat request body; a 400 GatewayError names the offending field."""
+    if not isinstance(body, dict):
+        raise bad_request("the request body must be a JSON object")
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise bad_request("'model' is required and must be a string", param="model")
+    if model not in models:
+        raise bad_request(
+            f"The model '{model}' does not exist; served models: {', '.join(sorted(models))}",
+            param="model",
+            code="model_not_found",
+        )
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages:
+        raise bad_request("'messages' must be a non-empty list", param="messages")
+    if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
+        raise bad_request("each message must be an object with a 'role'", param="messages")
+    if "stream" in body and body["stream"] is not None and not isinstance(body["stream"], bool):
+        raise bad_request("'stream' must be a boolean", param="stream")
+    return models[model]
+
+
+def wants_usage(body: Mapping[str, Any]) -> bool:
+    """Whether a streamed request asked for the final usage chunk."""
+    options = body.get("stream_options")
+    return isinstance(options, dict) and options.get("include_usage") is True
+
+
+async def read_json_body(request: Request) -> Any:
+    """The decoded body; malformed JSON is a 400."""
+    raw = await request.body()
+    try:
+        return json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise bad_request(f"the request body is not valid JSON ({exc.__class__.__name__})") from exc
+
+
+@router.post("/v1/chat/completions")
+async def chat_completions(request: Request) -> Any:
+    """OpenAI chat completions, forwarded to the service behind the requested model."""
+    state = gateway_state(request)
+    body = await read_json_body(request)
+    route = validate_chat_request(body, state.config.models)
+    request_context(request).model = route.model_id
+    upstream_body = {**body, "model": route.upstream_model}
+    if body.get("stream") is True:
+        return await _stream_answer(state, route, body, upstream_body)
+    tracker = state.metrics.start_inference(route.model_id, route.service)
+    success = False
+    try:
+        answer = await state.upstream.chat(route.service, upstream_body)
+        success = True
+    finally:
+        tracker.finish(success)
+    answer["model"] = route.model_id
+    return JSONResponse(answer)
+
+
+async def _stream_answer(
+    state: GatewayState, route: ModelRoute, body: Mapping[str, Any], upstream_body: dict[str, Any]
+) -> StreamingResponse:
+    """Open the upstream stream (errors before the first byte are plain HTTP errors), then re-emit it."""
+    include_usage = wants_usage(body)
+    upstream = state.upstream
+    # llama.cpp's server sends no usage chunk, so the prompt is counted here, before the stream:
+    # its count endpoint waits for the model lock, which the stream would hold (see upstream.py).
+    prompt_tokens = 0
+    if include_usage and not upstream.sends_stream_usage.get(route.service, False):
+        prompt_tokens = await upstream.count_prompt_tokens(route.service, route.upstream_model, body["messages"])
+
+    async def counted_prompt_tokens() -> int:
+        return prompt_tokens
+
+    tracker = state.metrics.start_inference(route.model_id, route.service)
+    exits = AsyncExitStack()
+    try:
+        response = await exits.enter_async_context(upstream.open_stream(route.service, upstream_body))
+    except BaseException:
+        await exits.aclose()
+        tracker.finish(False)
+        raise
+    plan = StreamPlan(
+        requested_model=route.model_id,
+        include_usage=include_usage,
+        send_done=NO_DONE_MARKER not in state.config.faults,
+    )
+    outcome = StreamOutcome()
+
+    async def sse() -> AsyncIterator[str]:
+        try:
+            payloads = iter_sse_data(upstream.stream_lines(response, route.service))
+            async for text in reemit_stream(payloads, plan, counted_prompt_tokens, outcome):
+                yield text
+        finally:
+            with anyio.CancelScope(shield=True):
+                await exits.aclose()
+            tracker.finish(outcome.completed)
+            if outcome.completed and include_usage:
+                upstream.sends_stream_usage[route.service] = outcome.usage.upstream_usage is not None
+
+    return StreamingResponse(
+        sse(),
+        media_type="text/event-stream",
+        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+    )
+

@@ -1,0 +1,48 @@
+"""``GET /health``, ``GET /health/models`` and ``GET /metrics`` (no authentication)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from .faults import HEALTH_ALWAYS_HEALTHY
+from .health import ServiceProbe, aggregate_health, assumed_healthy, model_health
+from .runtime import GatewayState, gateway_state
+
+router = APIRouter()
+
+
+async def probe_services(state: GatewayState) -> dict[str, ServiceProbe]:
+    """Probe every model service at once (or pretend, under ``health_always_healthy``)."""
+    names = list(state.config.services)
+    if HEALTH_ALWAYS_HEALTHY in state.config.faults:
+        return assumed_healthy(names)
+    timeout = state.config.health_timeout_s
+    results = await asyncio.gather(*(state.upstream.probe(name, timeout) for name in names))
+    return dict(zip(names, results))
+
+
+@router.get("/health")
+async def health(request: Request) -> dict[str, Any]:
+    """Overall status, each model service, each model, and the database. Always HTTP 200."""
+    state = gateway_state(request)
+    services, database = await asyncio.gather(
+        probe_services(state), state.database.probe(state.config.health_timeout_s)
+    )
+    return aggregate_health(state.config.models, services, database)
+
+
+@router.get("/health/models")
+async def health_models(request: Request) -> dict[str, Any]:
+    """Each served model with its service and that service's status."""
+    state = gateway_state(request)
+    return {"models": model_health(state.config.models, await probe_services(state))}
+
+
+@router.get("/metrics")
+async def metrics(request: Request) -> Response:
+    """Prometheus text exposition."""
+    return Response(gateway_state(request).metrics.render(), media_type=CONTENT_TYPE_LATEST)

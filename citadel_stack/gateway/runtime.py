@@ -1,0 +1,54 @@
+"""The objects one gateway process shares between requests, and the FastAPI dependencies reaching them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from fastapi import Request
+
+from .auth import Authenticator
+from .config import GatewayConfig
+from .database import ApiKey, RequestRecord
+from .health import ServiceProbe
+from .json_log import JsonLinesLog
+from .metrics import GatewayMetrics
+from .request_tracking import RequestRecorder, request_context
+from .upstream import UpstreamClient
+
+
+class KeyStore(Protocol):
+    """What the gateway needs from its database (``database.Database``, or a fake in tests)."""
+
+    async def open(self) -> None: ...
+    async def close(self) -> None: ...
+    async def ensure_admin_key(self, key_sha256: str, name: str = "bootstrap-admin") -> None: ...
+    async def find_active_key(self, key_sha256: str) -> ApiKey | None: ...
+    async def log_request(self, record: RequestRecord) -> None: ...
+    async def probe(self, timeout_s: float) -> ServiceProbe: ...
+
+
+@dataclass
+class GatewayState:
+    """Everything the routes use, built once by ``app.create_app``."""
+
+    config: GatewayConfig
+    database: KeyStore
+    upstream: UpstreamClient
+    authenticator: Authenticator
+    metrics: GatewayMetrics
+    recorder: RequestRecorder
+    log: JsonLinesLog | None
+    started_at: int
+
+
+def gateway_state(request: Request) -> GatewayState:
+    """The state of the app serving ``request``."""
+    return request.app.state.gateway
+
+
+async def require_api_key(request: Request) -> ApiKey:
+    """Dependency: the caller's API key, or a 401 OpenAI error. Notes the key id for the request log."""
+    key = await gateway_state(request).authenticator.authenticate(request.headers.get("authorization"))
+    request_context(request).api_key_id = key.id
+    return key

@@ -1,0 +1,83 @@
+"""Running behave and the embedded stack from tests, without touching the developer's own evidence.
+
+behave runs in a scratch directory with its own behave.ini, so its Allure results, JUnit files and
+gate verdicts land there and not in the repository's allure-results/.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from citadel_acceptance.profile import load_profile
+from citadel_stack import launcher
+from citadel_stack.state import StackState
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class SuiteRun:
+    """The outcome of one behave run: exit code, console, and each scenario's status and message."""
+
+    returncode: int
+    output: str
+    scenarios: dict[str, tuple[str, str]]  # scenario name (without the example suffix) -> (status, error)
+    results_dir: Path
+
+    def failed(self) -> dict[str, str]:
+        """Failed scenarios with their error messages."""
+        return {name: error for name, (status, error) in self.scenarios.items() if status != "passed"}
+
+
+def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None = None,
+              env: dict[str, str] | None = None, timeout_s: int = 600) -> SuiteRun:
+    """Run behave on the repository's features (or `paths`) with `userdata`, results kept in `scratch`."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    results = scratch / "allure-results"
+    userdata = {"reports_dir": str(scratch / "reports"), **userdata}
+    ini = ["[behave]", f"paths = {REPO_ROOT / 'features'}", "format = json", "         allure_behave.formatter:AllureFormatter",
+           f"outfiles = {scratch / 'behave.json'}", f"           {results}", "junit = false", "logging_level = WARNING",
+           "", "[behave.userdata]"] + [f"{k} = {v}" for k, v in userdata.items()]
+    (scratch / "behave.ini").write_text("\n".join(ini) + "\n")
+    command = [sys.executable, "-m", "behave", "-f", "plain", *(str(REPO_ROOT / p) for p in (paths or []))]
+    environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
+    done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout_s, env=environment)
+    return SuiteRun(done.returncode, done.stdout + done.stderr, _scenarios(scratch / "behave.json"), results)
+
+
+def _scenarios(path: Path) -> dict[str, tuple[str, str]]:
+    if not path.exists() or not path.read_text().strip():
+        return {}
+    outcomes: dict[str, tuple[str, str]] = {}
+    for feature in json.loads(path.read_text()):
+        for element in feature.get("elements", []):
+            if element.get("type") != "scenario":
+                continue
+            errors = [" ".join(step["result"].get("error_message", [])) if isinstance(step["result"].get("error_message"), list)
+                      else str(step["result"].get("error_message", ""))
+                      for step in element.get("steps", []) if step.get("result", {}).get("status") == "failed"]
+            outcomes[element["name"].split(" -- @")[0]] = (element.get("status", "?"), " ".join(errors))
+    return outcomes
+
+
+def all_text_under(directory: Path) -> str:
+    """Every file below `directory` as text (for secret scans)."""
+    return "\n".join(p.read_text(errors="replace") for p in directory.rglob("*") if p.is_file())
+
+
+@contextmanager
+def embedded_stack(stack_dir: Path, faults: tuple[str, ...] = ()) -> Iterator[StackState]:
+    """An embedded stack with the given faults for the duration of a test; always stopped afterwards."""
+    profile = load_profile("embedded")
+    settings = launcher.StackSettings.from_profile(profile.raw["stack"], profile.models, faults)
+    try:
+        state, _ = launcher.start_or_attach(stack_dir, settings)
+        yield state
+    finally:
+        launcher.stop(stack_dir)

