@@ -56,19 +56,20 @@ def generate_report(results_dir: Path = RESULTS_DIR, report_dir: Path = REPORT_D
 
 
 def relaxed_targets(gates_file: Path = GATES_FILE) -> list[str]:
-    """The targets this run applied looser than the plan, with their reasons."""
+    """The targets this run applied looser than the plan, one line per target with its models and reason."""
     try:
         gates = json.loads(gates_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    seen: dict[tuple[str, str | None], str] = {}
-    for record in gates:
-        gate = record.get("gate") or {}
+    grouped: dict[str, dict[str, str]] = {}
+    reasons: dict[str, str] = {}
+    for gate in (record.get("gate") or {} for record in gates):
         if gate.get("relaxed"):
-            seen[(gate["key"], gate.get("model"))] = (
-                f"{gate['key']}{' (' + gate['model'] + ')' if gate.get('model') else ''}: spec {gate['compare']} "
-                f"{gate['spec']:g} {gate['unit']}, applied {gate['applied']:g} {gate['unit']} - {gate['reason']}")
-    return sorted(seen.values())
+            scope = gate.get("model") or "all"
+            grouped.setdefault(gate["key"], {})[scope] = f"{gate['compare']} {gate['spec']:g} -> {gate['applied']:g} {gate['unit']}"
+            reasons[gate["key"]] = gate["reason"]
+    return [f"{key}: {', '.join(f'{scope} {change}' for scope, change in sorted(scopes.items()))}. Why: {reasons[key]}"
+            for key, scopes in sorted(grouped.items())]
 
 
 def main(argv: list[str] | None = None) -> int:

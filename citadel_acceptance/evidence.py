@@ -50,6 +50,7 @@ class Evidence:
     redactor: Redactor
     results_dir: Path
     gates: list[GateRecord] = field(default_factory=list)
+    skip_reasons: dict[str, str] = field(default_factory=dict)
     scenario: str = ""
     feature: str = ""
     criterion: str = ""
@@ -86,6 +87,21 @@ class Evidence:
         writer.writeheader()
         writer.writerows(rows)
         allure.attach(self.redactor.text(buffer.getvalue()), name=name, attachment_type=AttachmentType.CSV)
+
+    def record_skip(self, scenario: str, reason: str) -> None:
+        """Remember why a scenario was skipped: allure-behave keeps no reason for skipped scenarios."""
+        self.skip_reasons[scenario] = self.redactor.text(reason)
+
+    def apply_skip_reasons(self) -> None:
+        """Write each remembered skip reason into the scenario's Allure result (status details)."""
+        if not self.skip_reasons or not self.results_dir.exists():
+            return
+        for path in self.results_dir.glob("*-result.json"):
+            result = json.loads(path.read_text(encoding="utf-8"))
+            reason = self.skip_reasons.get(result.get("name", ""))
+            if reason and result.get("status") == "skipped" and not result.get("statusDetails"):
+                result["statusDetails"] = {"message": reason}
+                path.write_text(json.dumps(result), encoding="utf-8")
 
     def write_gates(self, path: Path) -> None:
         """Write every gate verdict of the run (redacted) for the summary and the handover verdict."""

@@ -74,15 +74,24 @@ def prepare_scenario(context: Any, scenario: Any) -> None:
     """Skip with a reason what this target cannot run; fail as 'not ready' when the target is unreachable."""
     tags = list(scenario.effective_tags)
     context.evidence.enter_scenario(scenario.feature.name, scenario.name, criterion_of(tags))
+    reason = skip_reason(context, tags)
+    if reason:
+        context.evidence.record_skip(scenario.name, reason)
+        scenario.skip(reason=reason)
+
+
+def skip_reason(context: Any, tags: list[str]) -> str:
+    """Why this target cannot run a scenario with these tags ('' when it can)."""
     if context.not_ready:
-        raise EnvironmentNotReady(f"{ENVIRONMENT_NOT_READY}: {context.not_ready}")
+        return f"{ENVIRONMENT_NOT_READY}: {context.not_ready}"
     session = context.session
     if "destructive" in tags and not session.allow_destructive:
-        scenario.skip(reason="@destructive scenarios stop or restart parts of the target; this profile does not "
-                             "allow them. Opt in with -D allow_destructive=yes on a target you may disturb.")
-    elif "destructive" in tags and not session.can_control_parts():
-        scenario.skip(reason="@destructive: the suite cannot stop and start parts of this target "
-                             "(only the embedded stack is controlled by the suite)")
+        return ("@destructive scenarios stop or restart parts of the target; this profile does not allow them. "
+                "Opt in with -D allow_destructive=yes on a target you may disturb.")
+    if "destructive" in tags and not session.can_control_parts():
+        return ("@destructive: the suite cannot stop and start parts of this target "
+                "(only the embedded stack is controlled by the suite)")
+    return ""
 
 
 def close_run(context: Any) -> None:
@@ -96,7 +105,11 @@ def close_run(context: Any) -> None:
     properties["run.duration_s"] = f"{time.time() - context.run_started:.1f}"
     if context.results_dir is not None:
         write_run_files(context.results_dir, properties, context.evidence.redactor)
+        context.evidence.apply_skip_reasons()
     reports_dir = session.options.reports_dir if session is not None else REPO_ROOT / "reports"
     context.evidence.write_gates(reports_dir / "gates.json")
     if session is not None:
         session.close()
+    if context.not_ready:
+        # Every scenario was skipped; the run must still fail: nothing about the product was learnt.
+        raise EnvironmentNotReady(f"{ENVIRONMENT_NOT_READY}: {context.not_ready}")

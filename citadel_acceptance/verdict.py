@@ -32,5 +32,6 @@ class Verdict:
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view for the evidence."""
         data = asdict(self)
+        data["gate"] = self.gate.as_dict() if self.gate is not None else None
         data["verdict"] = "passed" if self.passed else "failed"
         return data

@@ -42,6 +42,9 @@ HEALTH_ALWAYS_HEALTHY = _register(
 ACCEPT_UNKNOWN_KEY = _register(
     "accept_unknown_key", "any well-formed Bearer key is accepted (unknown keys get role 'user')"
 )
+SLOW_MODEL = _register(
+    "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
+)
 
 
 @dataclass(frozen=True)
@@ -49,17 +52,36 @@ class FaultSet:
     """The faults active in one gateway process."""
 
     names: frozenset[str] = frozenset()
+    arguments: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @classmethod
-    def parse(cls, names: Iterable[object]) -> "FaultSet":
-        """Validate fault names against the registry; unknown names raise ValueError."""
+    def parse(cls, specs: Iterable[object]) -> "FaultSet":
+        """Validate fault specs (`name` or `name:arg:arg`) against the registry; unknown names raise ValueError."""
         seen: set[str] = set()
-        for name in names:
+        arguments: list[tuple[str, tuple[str, ...]]] = []
+        for spec in specs:
+            name, *args = spec.split(":") if isinstance(spec, str) else [spec]
             if not isinstance(name, str) or name not in KNOWN_FAULTS:
                 known = ", ".join(sorted(KNOWN_FAULTS))
-                raise ValueError(f"unknown fault {name!r}; known faults: {known}")
+                raise ValueError(f"unknown fault {spec!r}; known faults: {known}")
             seen.add(name)
-        return cls(frozenset(seen))
+            arguments.append((name, tuple(args)))
+        fault_set = cls(frozenset(seen), tuple(arguments))
+        fault_set.model_delays_s()  # validate the arguments now, not at the first request
+        return fault_set
+
+    def args_of(self, name: str) -> list[tuple[str, ...]]:
+        """The argument lists given to every occurrence of fault `name`."""
+        return [args for fault, args in self.arguments if fault == name]
+
+    def model_delays_s(self) -> dict[str, float]:
+        """model id -> seconds of delay, from `slow_model:MODEL:MS` faults."""
+        delays: dict[str, float] = {}
+        for args in self.args_of(SLOW_MODEL):
+            if len(args) != 2 or not args[1].isdigit():
+                raise ValueError(f"slow_model needs MODEL:MS, e.g. slow_model:phi3:2500, got {':'.join(args)!r}")
+            delays[args[0]] = int(args[1]) / 1000
+        return delays
 
     def __contains__(self, name: object) -> bool:
         return name in self.names

@@ -66,6 +66,9 @@ async def chat_completions(request: Request) -> Any:
     route = validate_chat_request(body, state.config.models)
     request_context(request).model = route.model_id
     upstream_body = {**body, "model": route.upstream_model}
+    delay_s = state.config.faults.model_delays_s().get(route.model_id)
+    if delay_s:  # fault slow_model (self-test only)
+        await anyio.sleep(delay_s)
     if body.get("stream") is True:
         return await _stream_answer(state, route, body, upstream_body)
     tracker = state.metrics.start_inference(route.model_id, route.service)

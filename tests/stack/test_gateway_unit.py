@@ -506,18 +506,17 @@ def test_app_health_and_unreachable_service(make_client) -> None:
     assert chat.status_code == 503 and chat.json()["error"]["type"] == "service_unavailable"
 
 
-# --- PostgreSQL (slow; only with CITADEL_TEST_PG_DSN, a superuser DSN) -----------------------
+# --- PostgreSQL (slow; a scratch server, or CITADEL_TEST_PG_DSN's superuser DSN) -------------
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not os.environ.get("CITADEL_TEST_PG_DSN"), reason="set CITADEL_TEST_PG_DSN to a superuser DSN")
-def test_migrations_and_queries_against_postgres() -> None:
+def test_migrations_and_queries_against_postgres(pg_admin_dsn: str) -> None:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
     from citadel_stack.gateway.database import Database, apply_migrations
 
-    admin_dsn = os.environ["CITADEL_TEST_PG_DSN"]
+    admin_dsn = pg_admin_dsn
     dbname = f"gwtest_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(admin_dsn, autocommit=True) as conn:
         for role in ("citadel_app", "citadel_owner"):

@@ -64,3 +64,11 @@ def test_embedded_profile_relaxes_response_time_only():
     targets = Targets.from_profile(load_profile("embedded"))
     assert targets.resolve("latency.response_ms", spec=300, model="phi3").relaxed
     assert not targets.resolve("database.query_ms").relaxed
+
+
+def test_verdict_evidence_carries_spec_applied_and_relaxation():
+    gate = Targets("embedded", TARGETS, {"latency.response_ms": {"value": 2000, "reason": "CPU"}}).resolve(
+        "latency.response_ms", spec=300, model="phi3")
+    data = gate.check(120.0, "response time", "end - start").as_dict()
+    assert data["gate"]["relaxed"] is True and data["gate"]["spec"] == 300 and data["gate"]["applied"] == 2000
+    assert data["verdict"] == "passed" and data["formula"] == "end - start" and data["measured"] == 120.0

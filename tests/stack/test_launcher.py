@@ -1,0 +1,83 @@
+"""The embedded stack: start, attach instead of starting twice, stop everything, keep secrets private."""
+from __future__ import annotations
+
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from citadel_acceptance.profile import load_profile
+from citadel_stack import launcher, postgres
+from citadel_stack.state import StackState
+from tests.harness import REPO_ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
+    profile = load_profile("embedded")
+    return launcher.StackSettings.from_profile(profile.raw["stack"], profile.models, faults)
+
+
+def test_start_attach_stop(tmp_path):
+    stack_dir = tmp_path / "stack"
+    t0 = time.monotonic()
+    state, started = launcher.start_or_attach(stack_dir, settings())
+    startup_s = time.monotonic() - t0
+    try:
+        assert started and startup_s < 20, f"the stack took {startup_s:.1f} s to start (budget 20 s)"
+        assert httpx.get(f"{state.gateway_url}/health", timeout=5).json()["status"] == "healthy"
+        mode = stat.S_IMODE((stack_dir / "state.json").stat().st_mode)
+        assert mode == 0o600, f"the state file holds secrets and must be private, mode is {oct(mode)}"
+        assert stat.S_IMODE((stack_dir / "gateway.json").stat().st_mode) == 0o600
+        again, started_again = launcher.start_or_attach(stack_dir, settings())
+        assert not started_again and again.gateway_url == state.gateway_url
+        with pytest.raises(launcher.StackError, match="already runs"):
+            launcher.start_or_attach(stack_dir, settings(("no_done_marker",)))
+        assert set(launcher.status(stack_dir).values()) == {"running"}
+    finally:
+        assert launcher.stop(stack_dir)
+    assert not postgres.is_running(Path(state.pg_data_dir)) and not Path(state.pg_data_dir).exists()
+    assert all(not state.process(part).alive() for part in state.processes)
+    assert StackState.load(stack_dir) is None and launcher.status(stack_dir) == {}
+
+
+def test_a_stopped_part_comes_back_on_its_port(tmp_path):
+    stack_dir = tmp_path / "stack"
+    state, _ = launcher.start_or_attach(stack_dir, settings())
+    try:
+        url = state.service_urls["smollm2"]
+        launcher.stop_part(stack_dir, "model_service:smollm2")
+        assert launcher.status(stack_dir)["model_service:smollm2"] == "stopped"
+        assert launcher.attach(stack_dir) is None  # a partly stopped stack is not attached to
+        launcher.start_part(stack_dir, "model_service:smollm2")
+        assert httpx.get(f"{url}/v1/models", timeout=5).status_code == 200
+    finally:
+        launcher.stop(stack_dir)
+
+
+def test_command_line_never_prints_secrets(tmp_path):
+    stack_dir = tmp_path / "stack"
+    cli = [sys.executable, "-m", "citadel_stack"]
+    try:
+        out = subprocess.run(cli + ["start", "--dir", str(stack_dir)], cwd=REPO_ROOT, capture_output=True, text=True,
+                             timeout=120)
+        assert out.returncode == 0, out.stderr
+        state = StackState.load(stack_dir)
+        status = subprocess.run(cli + ["status", "--dir", str(stack_dir)], cwd=REPO_ROOT, capture_output=True, text=True)
+        printed = out.stdout + out.stderr + status.stdout + status.stderr
+        assert "gateway" in status.stdout and status.returncode == 0
+        for secret in (state.admin_key, state.database_dsn, state.owner_dsn):
+            assert secret not in printed
+    finally:
+        subprocess.run(cli + ["stop", "--dir", str(stack_dir)], cwd=REPO_ROOT, capture_output=True, timeout=60)
+
+
+def test_unknown_fault_is_refused_before_anything_starts(tmp_path):
+    with pytest.raises(ValueError, match="unknown fault.*known faults: accept_unknown_key"):
+        launcher.start_or_attach(tmp_path / "stack", settings(("no_such_fault",)))
+    assert StackState.load(tmp_path / "stack") is None
