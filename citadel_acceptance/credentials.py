@@ -36,7 +36,7 @@ def refusal_problems(status: int, headers: dict[str, str], body: Any) -> list[st
 def echo_problems(credential: bool | str, headers: dict[str, str], body: Any) -> list[str]:
     """The refusal repeats no part of the credential that was sent."""
     if not isinstance(credential, str):
-        return []
+        raise ValueError("only a credential that was sent can be checked for being repeated")
     token = credential.split(" ", 1)[-1]
     seen = f"{headers} {body}"
     return [f"the answer repeats the credential that was sent"] if token and token in seen else []

@@ -61,3 +61,10 @@ def test_ci_runs_the_readme_test_command():
 def test_library_never_imports_behave():
     for module in (REPO_ROOT / "citadel_acceptance").rglob("*.py"):
         assert not re.search(r"^\s*(import behave|from behave)", module.read_text(), re.M), module
+
+
+def test_readme_lists_every_fault_of_the_catalog():
+    from citadel_stack.faults import CATALOG
+
+    readme = (REPO_ROOT / "README.md").read_text()
+    assert [name for name in CATALOG if f"`{name}" not in readme] == []

@@ -19,7 +19,7 @@ from .auth import Authenticator
 from .config import GatewayConfig
 from .database import Database, RequestRecord, apply_migrations
 from .errors import GatewayError, error_type_for_status, openai_error_body
-from .faults import ACCEPT_UNKNOWN_KEY
+from .faults import ACCEPT_UNKNOWN_KEY, AUTH_OPTIONAL, ECHO_CREDENTIAL
 from .json_log import JsonLinesLog, redact_secrets
 from .metrics import GatewayMetrics
 from .request_tracking import RequestRecorder, RequestTrackingMiddleware
@@ -67,7 +67,8 @@ def create_app(
         config=config,
         database=db,
         upstream=UpstreamClient(config.services, transport=upstream_transport),
-        authenticator=Authenticator(db.find_active_key, accept_unknown=ACCEPT_UNKNOWN_KEY in config.faults),
+        authenticator=Authenticator(db.find_active_key, accept_unknown=ACCEPT_UNKNOWN_KEY in config.faults,
+                                    optional=AUTH_OPTIONAL in config.faults, echo=ECHO_CREDENTIAL in config.faults),
         metrics=metrics,
         recorder=RequestRecorder(record),
         log=request_log,

@@ -8,7 +8,7 @@ import time
 from typing import Awaitable, Callable
 
 from .database import ApiKey
-from .errors import invalid_api_key
+from .errors import GatewayError, invalid_api_key
 
 # RFC 6750 b64token; the scheme name is case-insensitive.
 BEARER_HEADER = re.compile(r"^[Bb][Ee][Aa][Rr][Ee][Rr] +([A-Za-z0-9\-._~+/]+=*) *$")
@@ -17,6 +17,7 @@ MAX_KEY_LENGTH = 1024
 MAX_CACHE_TTL_S = 5.0
 
 UNKNOWN_KEY_UNDER_FAULT = ApiKey(id=None, name="unknown key (fault accept_unknown_key)", role="user")
+ANONYMOUS_UNDER_FAULT = ApiKey(id=None, name="anonymous (fault auth_optional)", role="user")
 
 
 def key_sha256(key: str) -> str:
@@ -47,19 +48,28 @@ class Authenticator:
         lookup: Callable[[str], Awaitable[ApiKey | None]],
         accept_unknown: bool = False,
         cache_ttl_s: float = 0.0,
+        optional: bool = False,
+        echo: bool = False,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not 0.0 <= cache_ttl_s <= MAX_CACHE_TTL_S:
             raise ValueError(f"cache_ttl_s must be within 0-{MAX_CACHE_TTL_S} s, got {cache_ttl_s}")
         self._lookup = lookup
         self._accept_unknown = accept_unknown
+        self._optional = optional  # fault auth_optional
+        self._echo = echo  # fault echo_credential
         self._ttl = cache_ttl_s
         self._clock = clock
         self._cache: dict[str, tuple[float, ApiKey]] = {}
 
     async def authenticate(self, authorization: str | None) -> ApiKey:
         """The key behind an Authorization header value; raises a 401 GatewayError otherwise."""
-        digest = key_sha256(parse_bearer(authorization))
+        try:
+            digest = key_sha256(parse_bearer(authorization))
+        except GatewayError as error:
+            if self._optional:
+                return ANONYMOUS_UNDER_FAULT
+            raise invalid_api_key("no API key or not 'Bearer <API key>'", echo=authorization) if self._echo else error
         now = self._clock()
         cached = self._cache.get(digest)
         if cached is not None and cached[0] > now:
@@ -69,7 +79,7 @@ class Authenticator:
             self._cache.pop(digest, None)
             if self._accept_unknown:
                 return UNKNOWN_KEY_UNDER_FAULT
-            raise invalid_api_key("the API key is unknown or revoked")
+            raise invalid_api_key("the API key is unknown or revoked", echo=authorization if self._echo else None)
         if self._ttl > 0:
             if len(self._cache) > 10_000:
                 self._cache.clear()

@@ -33,11 +33,15 @@ class GatewayError(Exception):
         self.headers = dict(headers or {})
 
 
-def invalid_api_key(reason: str) -> GatewayError:
-    """401 for a missing, malformed, unknown or revoked key; ``reason`` must never contain the key."""
+def invalid_api_key(reason: str, echo: str | None = None) -> GatewayError:
+    """401 for a missing, malformed, unknown or revoked key; ``reason`` must never contain the key.
+
+    ``echo`` is the refused header, repeated only under the ``echo_credential`` fault.
+    """
+    repeated = f" (received {echo!r})" if echo else ""
     return GatewayError(
         401,
-        f"Invalid authentication: {reason}. Send 'Authorization: Bearer <API key>'.",
+        f"Invalid authentication: {reason}{repeated}. Send 'Authorization: Bearer <API key>'.",
         type="invalid_request_error",
         code="invalid_api_key",
         headers={"WWW-Authenticate": "Bearer"},

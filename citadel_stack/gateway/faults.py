@@ -42,6 +42,28 @@ HEALTH_ALWAYS_HEALTHY = _register(
 ACCEPT_UNKNOWN_KEY = _register(
     "accept_unknown_key", "any well-formed Bearer key is accepted (unknown keys get role 'user')"
 )
+HIDE_MODEL = _register("hide_model", "hide_model:MODEL leaves MODEL out of /v1/models and /models (it is still served)")
+NO_USAGE = _register("no_usage", "chat answers carry no usage: none in plain answers, no usage chunk in streams")
+LEAK_UPSTREAM_MODEL = _register(
+    "leak_upstream_model", "answers name the upstream model (e.g. smollm2) instead of the model id that was asked for"
+)
+NO_REQUEST_VALIDATION = _register(
+    "no_request_validation", "chat requests are not validated: unknown models go to the first service, empty messages upstream"
+)
+SINGLE_CHUNK_STREAM = _register(
+    "single_chunk_stream", "streamed answers are generated whole and sent as one content chunk"
+)
+HEALTH_OMITS_MODEL = _register("health_omits_model", "health_omits_model:MODEL leaves MODEL out of the health reports")
+HEALTH_REPORTS_DOWN = _register(
+    "health_reports_down", "/health reports every model service unreachable without probing it"
+)
+HEALTH_FAILS_DURING_OUTAGE = _register(
+    "health_fails_during_outage", "/health answers 500 whenever a model service is not healthy"
+)
+AUTH_OPTIONAL = _register(
+    "auth_optional", "a request without a Bearer key (missing or malformed header) is served as an anonymous user"
+)
+ECHO_CREDENTIAL = _register("echo_credential", "401 answers repeat the Authorization header they refused")
 SLOW_MODEL = _register(
     "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
 )
@@ -73,6 +95,10 @@ class FaultSet:
     def args_of(self, name: str) -> list[tuple[str, ...]]:
         """The argument lists given to every occurrence of fault `name`."""
         return [args for fault, args in self.arguments if fault == name]
+
+    def models_named_by(self, name: str) -> set[str]:
+        """The models named as the first argument of every occurrence of fault `name` (e.g. hide_model:phi3)."""
+        return {args[0] for args in self.args_of(name) if args}
 
     def model_delays_s(self) -> dict[str, float]:
         """model id -> seconds of delay, from `slow_model:MODEL:MS` faults."""

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from .config import ModelRoute
 from .errors import bad_request
-from .faults import NO_DONE_MARKER
+from .faults import LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM
 from .request_tracking import request_context
 from .runtime import GatewayState, gateway_state, require_api_key
 from .streaming import StreamOutcome, StreamPlan, iter_sse_data, reemit_stream
@@ -63,12 +63,18 @@ async def chat_completions(request: Request) -> Any:
     """OpenAI chat completions, forwarded to the service behind the requested model."""
     state = gateway_state(request)
     body = await read_json_body(request)
-    route = validate_chat_request(body, state.config.models)
+    faults = state.config.faults
+    if NO_REQUEST_VALIDATION in faults and isinstance(body, dict):  # fault (self-test only)
+        route = state.config.models.get(body.get("model"), next(iter(state.config.models.values())))
+    else:
+        route = validate_chat_request(body, state.config.models)
     request_context(request).model = route.model_id
     upstream_body = {**body, "model": route.upstream_model}
     delay_s = state.config.faults.model_delays_s().get(route.model_id)
     if delay_s:  # fault slow_model (self-test only)
         await anyio.sleep(delay_s)
+    if body.get("stream") is True and SINGLE_CHUNK_STREAM in faults:
+        return await _stream_in_one_chunk(state, route, body, {**upstream_body, "stream": False})
     if body.get("stream") is True:
         return await _stream_answer(state, route, body, upstream_body)
     tracker = state.metrics.start_inference(route.model_id, route.service)
@@ -78,15 +84,34 @@ async def chat_completions(request: Request) -> Any:
         success = True
     finally:
         tracker.finish(success)
-    answer["model"] = route.model_id
+    answer["model"] = route.upstream_model if LEAK_UPSTREAM_MODEL in faults else route.model_id
+    if NO_USAGE in faults:
+        answer.pop("usage", None)
     return JSONResponse(answer)
+
+
+async def _stream_in_one_chunk(
+    state: GatewayState, route: ModelRoute, body: Mapping[str, Any], upstream_body: dict[str, Any]
+) -> StreamingResponse:
+    """Fault ``single_chunk_stream``: the whole answer generated first, then sent as one content chunk."""
+    answer = await state.upstream.chat(route.service, upstream_body)
+    choice = answer["choices"][0]
+    base = {"id": answer.get("id"), "object": "chat.completion.chunk", "created": answer.get("created"),
+            "model": route.model_id}
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": choice["message"]["content"]},
+                                    "finish_reason": None}]},
+              {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": choice.get("finish_reason", "stop")}]}]
+    if wants_usage(body):
+        chunks.append({**base, "choices": [], "usage": answer.get("usage")})
+    text = "".join(f"data: {json.dumps(chunk)}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
+    return StreamingResponse(iter([text]), media_type="text/event-stream")
 
 
 async def _stream_answer(
     state: GatewayState, route: ModelRoute, body: Mapping[str, Any], upstream_body: dict[str, Any]
 ) -> StreamingResponse:
     """Open the upstream stream (errors before the first byte are plain HTTP errors), then re-emit it."""
-    include_usage = wants_usage(body)
+    include_usage = wants_usage(body) and NO_USAGE not in state.config.faults
     upstream = state.upstream
     # llama.cpp's server sends no usage chunk, so the prompt is counted here, before the stream:
     # its count endpoint waits for the model lock, which the stream would hold (see upstream.py).
@@ -106,7 +131,7 @@ async def _stream_answer(
         tracker.finish(False)
         raise
     plan = StreamPlan(
-        requested_model=route.model_id,
+        requested_model=route.upstream_model if LEAK_UPSTREAM_MODEL in state.config.faults else route.model_id,
         include_usage=include_usage,
         send_done=NO_DONE_MARKER not in state.config.faults,
     )

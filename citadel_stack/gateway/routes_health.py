@@ -8,8 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from .faults import HEALTH_ALWAYS_HEALTHY
-from .health import ServiceProbe, aggregate_health, assumed_healthy, model_health
+from .errors import GatewayError
+from .faults import HEALTH_ALWAYS_HEALTHY, HEALTH_FAILS_DURING_OUTAGE, HEALTH_OMITS_MODEL, HEALTH_REPORTS_DOWN
+from .health import UNREACHABLE, ServiceProbe, aggregate_health, assumed_healthy, model_health
 from .runtime import GatewayState, gateway_state
 
 router = APIRouter()
@@ -20,6 +21,8 @@ async def probe_services(state: GatewayState) -> dict[str, ServiceProbe]:
     names = list(state.config.services)
     if HEALTH_ALWAYS_HEALTHY in state.config.faults:
         return assumed_healthy(names)
+    if HEALTH_REPORTS_DOWN in state.config.faults:
+        return {name: ServiceProbe(UNREACHABLE, 0.0, "not probed (fault health_reports_down)") for name in names}
     timeout = state.config.health_timeout_s
     results = await asyncio.gather(*(state.upstream.probe(name, timeout) for name in names))
     return dict(zip(names, results))
@@ -32,14 +35,24 @@ async def health(request: Request) -> dict[str, Any]:
     services, database = await asyncio.gather(
         probe_services(state), state.database.probe(state.config.health_timeout_s)
     )
-    return aggregate_health(state.config.models, services, database)
+    report = aggregate_health(state.config.models, services, database)
+    if HEALTH_FAILS_DURING_OUTAGE in state.config.faults and report["status"] != "healthy":
+        raise GatewayError(500, "health check failed", type="server_error")
+    return _omit_models(state, report)
 
 
 @router.get("/health/models")
 async def health_models(request: Request) -> dict[str, Any]:
     """Each served model with its service and that service's status."""
     state = gateway_state(request)
-    return {"models": model_health(state.config.models, await probe_services(state))}
+    return _omit_models(state, {"models": model_health(state.config.models, await probe_services(state))})
+
+
+def _omit_models(state: GatewayState, report: dict[str, Any]) -> dict[str, Any]:
+    """Under ``health_omits_model:MODEL``, the report leaves MODEL out."""
+    for model in state.config.faults.models_named_by(HEALTH_OMITS_MODEL):
+        report.get("models", {}).pop(model, None)
+    return report
 
 
 @router.get("/metrics")

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from .faults import NO_V1_MODELS, FaultSet
+from .faults import HIDE_MODEL, NO_V1_MODELS, FaultSet
 from .runtime import gateway_state, require_api_key
 
 
@@ -21,7 +21,8 @@ def model_list(model_ids: list[str], created: int) -> dict[str, Any]:
 async def list_models(request: Request) -> dict[str, Any]:
     """Every model id this gateway serves."""
     state = gateway_state(request)
-    return model_list(list(state.config.models), state.started_at)
+    hidden = state.config.faults.models_named_by(HIDE_MODEL)
+    return model_list([m for m in state.config.models if m not in hidden], state.started_at)
 
 
 def build_models_router(faults: FaultSet) -> APIRouter:

@@ -7,5 +7,5 @@ Feature: A model service that goes down is reported as down
   Scenario: A stopped model service is reported unreachable while the gateway keeps answering
     Given a model service has stopped
     When an operator checks the health of the system
-    Then the stopped service and every model it runs are reported unreachable
-    And the gateway itself still answers
+    Then the gateway itself still answers
+    And the stopped service and every model it runs are reported unreachable
