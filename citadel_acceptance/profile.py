@@ -34,6 +34,21 @@ class GatewaySettings:
     metrics_path: str
     timeout_s: float
     verify_tls: bool
+    embeddings_path: str = "/v1/embeddings"
+    documents_path: str = "/v1/documents"
+    retrieval_path: str = "/v1/retrieval"
+    admin_keys_path: str = "/admin/keys"
+    lifecycle_path: str = "/admin/lifecycle/run"
+
+
+@dataclass(frozen=True)
+class VectorSettings:
+    """The vector store (Qdrant) the documents live in."""
+
+    url: str
+    collection: str
+    vector_size: int
+    distance: str
 
 
 @dataclass(frozen=True)
@@ -50,6 +65,13 @@ class Profile:
     models: dict[str, str]  # model id -> service name
     secret_vars: dict[str, str]  # secret name -> environment variable
     raw: dict[str, Any] = field(repr=False)
+    vector: VectorSettings | None = None
+    embedding_model: str | None = None
+
+    @property
+    def database(self) -> dict[str, Any]:
+        """The `[database]` table (expected objects, critical queries, retention)."""
+        return self.raw.get("database", {})
 
     @property
     def embedded(self) -> bool:
@@ -90,10 +112,12 @@ class Profile:
                 "Export each variable and run again; the suite never reads secrets from files."
             )
 
-    def with_endpoints(self, gateway_url: str, service_urls: Mapping[str, str]) -> Profile:
+    def with_endpoints(self, gateway_url: str, service_urls: Mapping[str, str], vector_url: str = "") -> Profile:
         """The same profile pointed at a running stack (the embedded stack fills in its ports)."""
         raw = copy.deepcopy(self.raw)
         raw["gateway"]["base_url"] = gateway_url
+        if vector_url and "vector" in raw:
+            raw["vector"]["url"] = vector_url
         for name, url in service_urls.items():
             raw.setdefault("services", {}).setdefault(name, {})["url"] = url
         return _build(raw, self.path)
@@ -260,7 +284,16 @@ def _build(raw: dict[str, Any], path: Path) -> Profile:
         metrics_path=gw.get("metrics_path", "/metrics"),
         timeout_s=float(gw.get("timeout_s", 60.0)),
         verify_tls=bool(gw.get("verify_tls", True)),
+        **{k: gw[k] for k in ("embeddings_path", "documents_path", "retrieval_path", "admin_keys_path",
+                              "lifecycle_path") if k in gw},
     )
+    vector_raw = raw.get("vector")
+    vector = VectorSettings(url=vector_raw.get("url", "").rstrip("/"), collection=vector_raw.get("collection", ""),
+                            vector_size=int(vector_raw.get("vector_size", 0)),
+                            distance=vector_raw.get("distance", "Cosine")) if vector_raw else None
+    embeddings = raw.get("embeddings", {})
+    if embeddings.get("service") and embeddings["service"] not in raw.get("services", {}):
+        raise SuiteConfigError(f"profile {path}: embeddings.service {embeddings['service']!r} is not one of [services]")
     services = {name: table.get("url", "").rstrip("/") for name, table in raw.get("services", {}).items()}
     models = {model: table["service"] for model, table in raw.get("models", {}).items() if "service" in table}
     if not models:
@@ -296,4 +329,6 @@ def _build(raw: dict[str, Any], path: Path) -> Profile:
         models=models,
         secret_vars=secret_vars,
         raw=raw,
+        vector=vector,
+        embedding_model=embeddings.get("model"),
     )

@@ -145,8 +145,9 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
     state, started, t0 = None, False, time.monotonic()
     if profile.embedded:
         state, started = _start_embedded(profile, options)
-        profile = profile.with_endpoints(state.gateway_url, state.service_urls)
-        for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn)):
+        profile = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url)
+        for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn),
+                            ("qdrant_api_key", state.vector_api_key)):
             var = profile.secret_vars.get(name)
             if var:
                 os.environ[var] = value
@@ -167,7 +168,7 @@ def _start_embedded(profile: Profile, options: RunOptions) -> tuple[Any, bool]:
     from citadel_stack.model_service import ModelUnavailable
     from citadel_stack.postgres import PostgresUnavailable
 
-    settings = launcher.StackSettings.from_profile(profile.raw.get("stack", {}), profile.models, options.faults)
+    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, options.faults)
     try:
         return launcher.start_or_attach(options.stack_dir, settings)
     except ValueError as exc:

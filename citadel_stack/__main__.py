@@ -21,7 +21,7 @@ def _settings_from_profile(name: str, faults: list[str]) -> launcher.StackSettin
     from citadel_acceptance.profile import load_profile
 
     profile = load_profile(name)
-    return launcher.StackSettings.from_profile(profile.raw.get("stack", {}), profile.models, tuple(faults))
+    return launcher.StackSettings.from_profile(profile.raw, profile.models, tuple(faults))
 
 
 def main(argv: list[str] | None = None) -> int:

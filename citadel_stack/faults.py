@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from citadel_stack.gateway.faults import KNOWN_FAULTS
+from citadel_stack.gateway.faults import KNOWN_FAULTS as GATEWAY_FAULTS
+from citadel_stack.vector_store.faults import KNOWN_FAULTS as VECTOR_STORE_FAULTS
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,30 @@ class Fault:
     description: str
 
 
+STACK_FAULTS = (
+    Fault("vector_store_down", "stack", "the vector store is stopped once the stack has started"),
+    Fault("pg_max_connections", "postgres", "pg_max_connections:N starts PostgreSQL with max_connections=N"),
+    Fault("app_role_can_ddl", "postgres", "the gateway's application role may create tables in the public schema"),
+)
 CATALOG: dict[str, Fault] = {
-    # Faults of the gateway are defined (and honoured) by the gateway itself.
-    **{name: Fault(name, "gateway", fault.description) for name, fault in KNOWN_FAULTS.items()},
+    # Faults of the gateway and of the vector store are defined (and honoured) by those parts themselves.
+    **{name: Fault(name, "gateway", fault.description) for name, fault in GATEWAY_FAULTS.items()},
+    **{name: Fault(name, "vector_store", fault.description) for name, fault in VECTOR_STORE_FAULTS.items()},
+    **{fault.name: fault for fault in STACK_FAULTS},
 }
+
+
+def for_part(specs: tuple[str, ...] | list[str], part: str) -> list[str]:
+    """The fault specs that one part of the stack honours."""
+    return [spec for spec in specs if CATALOG[fault_name(spec)].part == part]
+
+
+def argument(specs: tuple[str, ...] | list[str], name: str) -> str | None:
+    """The argument of fault `name` (`pg_max_connections:100` -> "100"), "" without one, None when absent."""
+    for spec in specs:
+        if fault_name(spec) == name:
+            return spec.partition(":")[2]
+    return None
 
 
 def fault_name(spec: str) -> str:

@@ -24,6 +24,7 @@ from typing import Iterator
 import httpx
 
 from citadel_stack import model_service, postgres
+from citadel_stack import faults
 from citadel_stack.faults import validate_faults
 from citadel_stack.ports import free_port
 from citadel_stack.process import ProcessRef, spawn, wait_http_ok
@@ -32,6 +33,7 @@ from citadel_stack.state import StackState
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK_DIR = REPO_ROOT / ".stack" / "default"
 GATEWAY_PART = "gateway"
+VECTOR_STORE_PART = "vector_store"
 SERVICE_PREFIX = "model_service:"
 
 
@@ -50,21 +52,34 @@ class StackSettings:
     n_ctx: int = 2048
     n_threads: int = 2
     faults: tuple[str, ...] = field(default_factory=tuple)
+    embedding_model: str | None = None  # the model id clients ask /v1/embeddings for
+    embedding_service: str | None = None  # the llama.cpp process (embedding mode) that computes it
+    vector_collection: str = "citadel_documents"
+    vector_size: int = 576
+    retention_days: int = 30
 
     @classmethod
-    def from_profile(cls, stack: dict, routes: dict[str, str], faults: tuple[str, ...] = ()) -> StackSettings:
-        """Settings from a profile's `[stack]` table and its model routing."""
+    def from_profile(cls, raw: dict, routes: dict[str, str], faults: tuple[str, ...] = ()) -> StackSettings:
+        """Settings from a profile's tables (`[stack]`, `[embeddings]`, `[vector]`, `[database]`) and routing."""
+        stack, embeddings, vector = raw.get("stack", {}), raw.get("embeddings", {}), raw.get("vector", {})
         return cls(
             routes=dict(routes), model_package=stack.get("model_package", cls.model_package),
             model_file=stack.get("model_file", cls.model_file),
             upstream_model=stack.get("upstream_model", cls.upstream_model), n_ctx=int(stack.get("n_ctx", cls.n_ctx)),
             n_threads=int(stack.get("n_threads", cls.n_threads)), faults=tuple(faults),
+            embedding_model=embeddings.get("model"), embedding_service=embeddings.get("service"),
+            vector_collection=vector.get("collection", cls.vector_collection),
+            vector_size=int(vector.get("vector_size", cls.vector_size)),
+            retention_days=int(raw.get("database", {}).get("retention_days", cls.retention_days)),
         )
 
     @property
     def services(self) -> list[str]:
-        """The distinct model services to start, one llama.cpp process each."""
-        return sorted(set(self.routes.values()))
+        """The distinct model services to start, one llama.cpp process each (chat and embedding)."""
+        names = set(self.routes.values())
+        if self.embedding_service:
+            names.add(self.embedding_service)
+        return sorted(names)
 
 
 @contextmanager
@@ -120,21 +135,31 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
     logs = stack_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     model_path = model_service.find_model(settings.model_package, settings.model_file)
-    pg = postgres.start(free_port(), logs / "postgres.log")
+    max_connections = faults.argument(settings.faults, "pg_max_connections")
+    pg = postgres.start(free_port(), logs / "postgres.log", max_connections=int(max_connections or 300))
+    if faults.argument(settings.faults, "app_role_can_ddl") is not None:
+        postgres.grant_schema_ddl(pg)
     state = StackState(
         stack_dir=str(stack_dir), gateway_url="", service_urls={}, admin_key=f"ctk_{secrets.token_urlsafe(32)}",
         database_dsn=pg.dsn(postgres.APP_ROLE), owner_dsn=pg.dsn(postgres.OWNER_ROLE),
         pg_data_dir=str(pg.data_dir), pg_bindir=str(pg.bindir), pg_port=pg.port, faults=list(settings.faults),
         settings={"routes": settings.routes, "model_path": str(model_path), "upstream_model": settings.upstream_model,
-                  "n_ctx": settings.n_ctx, "n_threads": settings.n_threads},
+                  "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
+                  "embedding_model": settings.embedding_model, "embedding_service": settings.embedding_service,
+                  "vector_collection": settings.vector_collection, "vector_size": settings.vector_size,
+                  "retention_days": settings.retention_days},
+        vector_api_key=f"qdk_{secrets.token_urlsafe(24)}",
         started_at=time.time(),
     )
     state.ports["postgres"] = pg.port
     state.save()
     try:
+        _start_vector_store(state)
         for service in settings.services:
             _start_service(state, service)
         _start_gateway(state)
+        if faults.argument(settings.faults, "vector_store_down") is not None:
+            state.process(VECTOR_STORE_PART).stop()
     except Exception:
         stop(stack_dir)
         raise
@@ -148,11 +173,32 @@ def _start_service(state: StackState, service: str) -> None:
     port = state.ports.get(SERVICE_PREFIX + service) or free_port()
     settings = state.settings
     ref = model_service.start(Path(settings["model_path"]), settings["upstream_model"], port, settings["n_ctx"],
-                              settings["n_threads"], Path(state.stack_dir) / "logs" / f"model-{service}.log")
+                              settings["n_threads"], Path(state.stack_dir) / "logs" / f"model-{service}.log",
+                              embedding=service == settings.get("embedding_service"))
     state.ports[SERVICE_PREFIX + service] = port
     state.service_urls[service] = f"http://127.0.0.1:{port}"
     state.set_process(SERVICE_PREFIX + service, ref)
     state.save()
+
+
+def _start_vector_store(state: StackState) -> None:
+    port = state.ports.get(VECTOR_STORE_PART) or free_port()
+    stack_dir = Path(state.stack_dir)
+    key_file = stack_dir / "vector-store.key"
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(state.vector_api_key)
+    argv = [sys.executable, "-m", "citadel_stack.vector_store", "--host", "127.0.0.1", "--port", str(port),
+            "--api-key-file", str(key_file), "--log", str(stack_dir / "logs" / "vector-store.jsonl")]
+    for spec in faults.for_part(state.faults, "vector_store"):
+        argv += ["--fault", spec]
+    log_path = stack_dir / "logs" / "vector-store.log"
+    ref = spawn(argv, log_path)
+    state.ports[VECTOR_STORE_PART] = port
+    state.vector_url = f"http://127.0.0.1:{port}"
+    state.set_process(VECTOR_STORE_PART, ref)
+    state.save()
+    wait_http_ok(f"{state.vector_url}/readyz", timeout_s=30, process=ref, log_path=log_path)
 
 
 def _start_gateway(state: StackState) -> None:
@@ -165,9 +211,15 @@ def _start_gateway(state: StackState) -> None:
         "admin_key_sha256": hashlib.sha256(state.admin_key.encode()).hexdigest(),
         "models": {m: {"service": s, "upstream_model": state.settings["upstream_model"]} for m, s in routes.items()},
         "services": {s: {"url": url} for s, url in state.service_urls.items()},
-        "faults": state.faults, "health_timeout_s": 2.0,
+        "faults": faults.for_part(state.faults, "gateway"), "health_timeout_s": 2.0,
         "log_path": str(stack_dir / "logs" / "gateway.jsonl"),
+        "retention_days": state.settings["retention_days"],
+        "vector_store": {"url": state.vector_url, "api_key": state.vector_api_key,
+                         "collection": state.settings["vector_collection"], "vector_size": state.settings["vector_size"]},
     }
+    if state.settings.get("embedding_model"):
+        config["embeddings"] = {"model": state.settings["embedding_model"], "service": state.settings["embedding_service"],
+                                "upstream_model": state.settings["upstream_model"]}
     config_path = stack_dir / "gateway.json"
     fd = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
@@ -231,6 +283,8 @@ def start_part(stack_dir: Path, part: str) -> None:
             return
         if part.startswith(SERVICE_PREFIX):
             _start_service(state, part.removeprefix(SERVICE_PREFIX))
+        elif part == VECTOR_STORE_PART:
+            _start_vector_store(state)
         elif part == GATEWAY_PART:
             _start_gateway(state)
         else:

@@ -29,18 +29,27 @@ def find_model(package: str, filename: str) -> Path:
     raise ModelUnavailable(f"the package {package!r} has no file {filename!r}")
 
 
-def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, log_path: Path) -> ProcessRef:
-    """Start `python -m llama_cpp.server` on 127.0.0.1:`port` and wait until it lists its model."""
+def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, log_path: Path,
+          embedding: bool = False) -> ProcessRef:
+    """Start `python -m llama_cpp.server` on 127.0.0.1:`port` and wait until it lists its model.
+
+    With `embedding`, the process serves /v1/embeddings (llama.cpp needs one process per mode).
+    """
     if importlib.util.find_spec("llama_cpp") is None:
         raise ModelUnavailable("llama-cpp-python is not installed: run the set-up (`make setup`)")
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
             # By default a second request (a health probe, a token count) cuts a running stream short.
             "--interrupt_requests", "false"]
+    if embedding:
+        argv += ["--embedding", "true"]
     process = spawn(argv, log_path)
     base = f"http://127.0.0.1:{port}"
     wait_http_ok(f"{base}/v1/models", timeout_s=60, process=process, log_path=log_path)
-    warm_up(base, alias)
+    if embedding:
+        httpx.post(f"{base}/v1/embeddings", json={"model": alias, "input": ["warm up"]}, timeout=60.0)
+    else:
+        warm_up(base, alias)
     return process
 
 

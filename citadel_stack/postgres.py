@@ -100,7 +100,7 @@ def _run(argv: list[str], run_as: str | None, log_path: Path) -> None:
         raise RuntimeError(f"{' '.join(argv[:2])} failed with exit {result.returncode}; last lines of {log_path}:\n{tail}")
 
 
-def start(port: int, log_path: Path) -> PostgresInstance:
+def start(port: int, log_path: Path, max_connections: int = 300) -> PostgresInstance:
     """initdb a fresh cluster, start it on 127.0.0.1:`port`, and create the roles and the database."""
     bindir = find_bindir()
     run_as = _run_as_user()
@@ -112,7 +112,7 @@ def start(port: int, log_path: Path) -> PostgresInstance:
     _run([str(bindir / "initdb"), "-D", str(data_dir), "-U", SUPERUSER, "--auth-local=trust",
           "--auth-host=scram-sha-256", "--no-sync", "-E", "UTF8", "--locale=C"], run_as, log_path)
     options = (f"-h 127.0.0.1 -p {port} -k {data_dir} -c shared_preload_libraries=pg_stat_statements "
-               "-c max_connections=300 -c fsync=off -c synchronous_commit=off")
+               f"-c max_connections={max_connections} -c fsync=off -c synchronous_commit=off")
     # The server writes its own log inside its data directory: the stack's log folder may be out of its reach.
     _run([str(bindir / "pg_ctl"), "-D", str(data_dir), "-w", "-t", "30", "-l", str(data_dir / SERVER_LOG), "-o", options,
           "start"], run_as, log_path)
@@ -134,6 +134,12 @@ def _create_roles_and_database(instance: PostgresInstance) -> None:
         conn.execute("REVOKE CREATE ON SCHEMA public FROM PUBLIC")
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(APP_ROLE)))
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+
+
+def grant_schema_ddl(instance: PostgresInstance) -> None:
+    """Let the application role create objects in the public schema (fault app_role_can_ddl only)."""
+    with psycopg.connect(instance.superuser_conninfo(DATABASE), autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("GRANT CREATE ON SCHEMA public TO {}").format(sql.Identifier(APP_ROLE)))
 
 
 def is_running(data_dir: Path) -> bool:

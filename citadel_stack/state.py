@@ -26,6 +26,8 @@ class StackState:
     pg_bindir: str
     pg_port: int
     faults: list[str]
+    vector_url: str = ""
+    vector_api_key: str = ""  # secret
     processes: dict[str, dict[str, float]] = field(default_factory=dict)  # part -> {pid, create_time}
     ports: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)

@@ -75,7 +75,7 @@ def all_text_under(directory: Path) -> str:
 def embedded_stack(stack_dir: Path, faults: tuple[str, ...] = ()) -> Iterator[StackState]:
     """An embedded stack with the given faults for the duration of a test; always stopped afterwards."""
     profile = load_profile("embedded")
-    settings = launcher.StackSettings.from_profile(profile.raw["stack"], profile.models, faults)
+    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, faults)
     try:
         state, _ = launcher.start_or_attach(stack_dir, settings)
         yield state

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from contextlib import asynccontextmanager
@@ -9,6 +10,7 @@ from typing import AsyncIterator
 
 import httpx
 import psycopg
+from psycopg import sql
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -19,13 +21,20 @@ from .auth import Authenticator
 from .config import GatewayConfig
 from .database import Database, RequestRecord, apply_migrations
 from .errors import GatewayError, error_type_for_status, openai_error_body
-from .faults import ACCEPT_UNKNOWN_KEY, AUTH_OPTIONAL, ECHO_CREDENTIAL
+from .embeddings import Embedder
+from .faults import (ACCEPT_UNKNOWN_KEY, AUTH_OPTIONAL, DROP_INDEX, ECHO_CREDENTIAL, NO_REQUEST_LOG,
+                     RETRIEVAL_IGNORES_FILTER, SLOW_EMBEDDINGS, SLOW_QUERY, WRONG_VECTOR_SIZE)
 from .json_log import JsonLinesLog, redact_secrets
 from .metrics import GatewayMetrics
 from .request_tracking import RequestRecorder, RequestTrackingMiddleware
 from .routes_chat import router as chat_router
 from .routes_health import router as health_router
+from .routes_admin import router as admin_router
+from .routes_documents import router as documents_router
+from .routes_embeddings import router as embeddings_router
 from .routes_models import build_models_router
+from .stores import DocumentStore, KeyAdmin, run_lifecycle
+from .vector_index import VectorIndex
 from .runtime import GatewayState, KeyStore
 from .upstream import UpstreamClient
 
@@ -45,7 +54,9 @@ def create_app(
     system_metrics: bool = True,
 ) -> FastAPI:
     """Build the app. Tests may pass a fake ``database`` (with ``migrate=False``) and an httpx transport."""
-    db: KeyStore = database if database is not None else Database(config.database_dsn)
+    faults = config.faults
+    slow_query_s = (faults.number(SLOW_QUERY) or 0) / 1000
+    db: KeyStore = database if database is not None else Database(config.database_dsn, slow_query_s=slow_query_s)
     request_log = json_log if json_log is not None else JsonLinesLog(config.log_path)
     metrics = GatewayMetrics(with_system=system_metrics)
 
@@ -61,7 +72,8 @@ def create_app(
             model=record.model,
         )
         metrics.http_requests.labels(record.method, _path_label(record.path), str(record.status_code)).inc()
-        await db.log_request(record)
+        if NO_REQUEST_LOG not in faults:
+            await db.log_request(record)
 
     state = GatewayState(
         config=config,
@@ -74,6 +86,14 @@ def create_app(
         log=request_log,
         started_at=int(time.time()),
     )
+    if config.embeddings is not None:
+        delay_s = (faults.number(SLOW_EMBEDDINGS) or 0) / 1000
+        state.embedder = Embedder(config.embeddings, state.upstream, delay_s=delay_s)
+    if config.vector_store is not None:
+        state.vector_index = VectorIndex(config.vector_store, vector_size=faults.number(WRONG_VECTOR_SIZE),
+                                         ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)
+    if isinstance(db, Database):
+        state.documents, state.keys = DocumentStore(db.pool), KeyAdmin(db.pool)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,8 +108,11 @@ def create_app(
                     with attempt:
                         applied = await apply_migrations(config.migrations_dsn)
                 request_log.write("info", event="migrations", applied=applied)
+            await _inject_schema_faults(config)
             await db.open()
             await db.ensure_admin_key(config.admin_key_sha256)
+            if state.vector_index is not None:
+                await _prepare_collection(state.vector_index, request_log)
         except Exception as exc:
             message = redact_secrets(f"{type(exc).__name__}: {exc}")
             for dsn in (config.database_dsn, config.migrations_dsn):
@@ -100,9 +123,14 @@ def create_app(
             "info", event="started", host=config.host, port=config.port,
             models=sorted(config.models), faults=sorted(config.faults.names),
         )
+        lifecycle = asyncio.create_task(_lifecycle_loop(state)) if isinstance(db, Database) else None
         try:
             yield
         finally:
+            if lifecycle is not None:
+                lifecycle.cancel()
+            if state.vector_index is not None:
+                await state.vector_index.aclose()
             await state.recorder.drain()
             await state.upstream.aclose()
             await db.close()
@@ -113,12 +141,48 @@ def create_app(
     app.include_router(health_router)
     app.include_router(build_models_router(config.faults))
     app.include_router(chat_router)
+    app.include_router(embeddings_router)
+    app.include_router(documents_router)
+    app.include_router(admin_router)
     app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
     _install_error_handlers(app)
     return app
 
 
-KNOWN_PATHS = frozenset({"/health", "/health/models", "/metrics", "/models", "/v1/models", "/v1/chat/completions"})
+KNOWN_PATHS = frozenset({"/health", "/health/models", "/metrics", "/models", "/v1/models", "/v1/chat/completions",
+                         "/v1/embeddings", "/v1/documents", "/v1/retrieval", "/admin/keys", "/admin/lifecycle/run"})
+
+
+async def _inject_schema_faults(config: GatewayConfig) -> None:
+    """Fault drop_index:NAME (self-test only): drop an index the migrations created."""
+    for args in config.faults.args_of(DROP_INDEX):
+        async with await psycopg.AsyncConnection.connect(config.migrations_dsn, autocommit=True) as conn:
+            await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(args[0])))
+
+
+async def _prepare_collection(index: VectorIndex, request_log: JsonLinesLog) -> None:
+    """Create the documents collection now if the vector store answers; otherwise at first use."""
+    try:
+        await index.ensure_collection()
+    except GatewayError as exc:
+        request_log.write("warning", event="vector_store_not_ready", detail=str(exc))
+
+
+async def _lifecycle_loop(state: GatewayState, every_s: float = 3600.0) -> None:
+    """The data-lifecycle job, hourly (operators can also run it now: POST /admin/lifecycle/run)."""
+    from .faults import LIFECYCLE_DISABLED
+
+    while True:
+        await asyncio.sleep(every_s)
+        if LIFECYCLE_DISABLED in state.config.faults:
+            continue
+        try:
+            deleted = await run_lifecycle(state.database.pool, state.config.retention_days)
+            if state.log is not None:
+                state.log.write("info", event="lifecycle", deleted=deleted)
+        except psycopg.Error as exc:
+            if state.log is not None:
+                state.log.write("error", event="lifecycle_failed", detail=type(exc).__name__)
 
 
 def _path_label(path: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 from urllib.parse import urlsplit
@@ -25,6 +25,8 @@ CONFIG_KEYS = frozenset(
         "log_path",
     }
 )
+# Optional: a gateway without them serves chat only (no embeddings, documents or retrieval).
+OPTIONAL_KEYS = frozenset({"embeddings", "vector_store", "retention_days"})
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,25 @@ class ModelRoute:
 
 
 @dataclass(frozen=True)
+class EmbeddingsConfig:
+    """The embedding model id clients ask for, and the service that computes it."""
+
+    model_id: str
+    service: str
+    upstream_model: str
+
+
+@dataclass(frozen=True)
+class VectorStoreConfig:
+    """The Qdrant the gateway keeps document vectors in (the api key is a secret: never logged)."""
+
+    url: str
+    api_key: str
+    collection: str
+    vector_size: int = field(default=576)
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     """Everything one gateway process needs; see ``CONFIG_KEYS`` for the file's keys."""
 
@@ -58,6 +79,9 @@ class GatewayConfig:
     faults: FaultSet
     health_timeout_s: float
     log_path: Path
+    embeddings: EmbeddingsConfig | None = None
+    vector_store: VectorStoreConfig | None = None
+    retention_days: int = 30
 
     @classmethod
     def load(cls, path: str | Path) -> "GatewayConfig":
@@ -76,7 +100,7 @@ class GatewayConfig:
         """Validate a decoded config object; unknown or missing keys raise ValueError."""
         if not isinstance(raw, dict):
             raise ValueError(f"expected a JSON object, got {type(raw).__name__}")
-        unknown = sorted(set(raw) - CONFIG_KEYS)
+        unknown = sorted(set(raw) - CONFIG_KEYS - OPTIONAL_KEYS)
         missing = sorted(CONFIG_KEYS - set(raw))
         if unknown or missing:
             raise ValueError(f"unknown keys {unknown}, missing keys {missing}; expected exactly {sorted(CONFIG_KEYS)}")
@@ -108,7 +132,35 @@ class GatewayConfig:
             faults=FaultSet.parse(faults),
             health_timeout_s=float(timeout),
             log_path=Path(_require_str(raw, "log_path")),
+            embeddings=_parse_embeddings(raw.get("embeddings"), services),
+            vector_store=_parse_vector_store(raw.get("vector_store")),
+            retention_days=_positive_int(raw.get("retention_days", 30), "retention_days"),
         )
+
+
+def _positive_int(value: Any, key: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+        raise ValueError(f"{key!r} must be a positive integer, got {value!r}")
+    return value
+
+
+def _parse_embeddings(raw: Any, services: Mapping[str, ServiceConfig]) -> EmbeddingsConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"model", "service", "upstream_model"}:
+        raise ValueError("'embeddings' must be an object with exactly the keys 'model', 'service', 'upstream_model'")
+    if raw["service"] not in services:
+        raise ValueError(f"embeddings name service {raw['service']!r}, not one of {sorted(services)}")
+    return EmbeddingsConfig(_require_str(raw, "model"), raw["service"], _require_str(raw, "upstream_model"))
+
+
+def _parse_vector_store(raw: Any) -> VectorStoreConfig | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or set(raw) != {"url", "api_key", "collection", "vector_size"}:
+        raise ValueError("'vector_store' must be an object with exactly the keys 'url', 'api_key', 'collection', 'vector_size'")
+    return VectorStoreConfig(_require_str(raw, "url").rstrip("/"), _require_str(raw, "api_key"),
+                             _require_str(raw, "collection"), _positive_int(raw["vector_size"], "vector_size"))
 
 
 def _require_str(raw: Mapping[str, Any], key: str) -> str:

@@ -37,6 +37,7 @@ class ApiKey:
     id: int | None
     name: str
     role: str
+    owner: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ async def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[s
 class Database:
     """The app's pool (role ``citadel_app``) and the queries the gateway makes."""
 
-    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 20) -> None:
+    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 20, slow_query_s: float = 0.0) -> None:
+        self.slow_query_s = slow_query_s  # fault slow_query (self-test only)
         self.pool = AsyncConnectionPool(
             dsn,
             min_size=min_size,
@@ -120,24 +122,26 @@ class Database:
         """Insert the bootstrap admin key's hash unless it is there already."""
         async with self.pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO api_keys (name, key_sha256, role) VALUES (%s, %s, 'admin')"
+                "INSERT INTO api_keys (name, key_sha256, role, owner) VALUES (%s, %s, 'admin', %s)"
                 " ON CONFLICT (key_sha256) DO NOTHING",
-                (name, key_sha256),
+                (name, key_sha256, name),
             )
 
     async def find_active_key(self, key_sha256: str) -> ApiKey | None:
         """The non-revoked key with this hash, or None."""
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
-                "SELECT id, name, role FROM api_keys WHERE key_sha256 = %s AND revoked_at IS NULL",
+                "SELECT id, name, role, owner FROM api_keys WHERE key_sha256 = %s AND revoked_at IS NULL",
                 (key_sha256,),
             )
             row = await cursor.fetchone()
-        return ApiKey(id=row[0], name=row[1], role=row[2]) if row else None
+        return ApiKey(id=row[0], name=row[1], role=row[2], owner=row[3]) if row else None
 
     async def log_request(self, record: RequestRecord) -> None:
         """Write one ``request_log`` row."""
         async with self.pool.connection() as conn:
+            if self.slow_query_s:
+                await conn.execute("SELECT pg_sleep(%s)", (self.slow_query_s,))
             await conn.execute(
                 "INSERT INTO request_log (request_id, api_key_id, method, path, model, status_code, duration_ms)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s)",

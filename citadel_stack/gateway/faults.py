@@ -64,6 +64,15 @@ AUTH_OPTIONAL = _register(
     "auth_optional", "a request without a Bearer key (missing or malformed header) is served as an anonymous user"
 )
 ECHO_CREDENTIAL = _register("echo_credential", "401 answers repeat the Authorization header they refused")
+DROP_INDEX = _register("drop_index", "drop_index:NAME drops that index after the migrations ran")
+SLOW_QUERY = _register("slow_query", "slow_query:MS makes every request-log write run a pg_sleep of MS ms first")
+NO_REQUEST_LOG = _register("no_request_log", "no request-log row is written")
+RETRIEVAL_IGNORES_FILTER = _register(
+    "retrieval_ignores_filter", "retrieval ignores the metadata filter (the owner filter still applies)"
+)
+WRONG_VECTOR_SIZE = _register("wrong_vector_size", "wrong_vector_size:N creates the documents collection with N dimensions")
+SLOW_EMBEDDINGS = _register("slow_embeddings", "slow_embeddings:MS delays every embedding by MS ms")
+LIFECYCLE_DISABLED = _register("lifecycle_disabled", "the data-lifecycle job deletes nothing")
 SLOW_MODEL = _register(
     "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
 )
@@ -90,6 +99,8 @@ class FaultSet:
             arguments.append((name, tuple(args)))
         fault_set = cls(frozenset(seen), tuple(arguments))
         fault_set.model_delays_s()  # validate the arguments now, not at the first request
+        for name in (SLOW_QUERY, WRONG_VECTOR_SIZE, SLOW_EMBEDDINGS):
+            fault_set.number(name)
         return fault_set
 
     def args_of(self, name: str) -> list[tuple[str, ...]]:
@@ -99,6 +110,14 @@ class FaultSet:
     def models_named_by(self, name: str) -> set[str]:
         """The models named as the first argument of every occurrence of fault `name` (e.g. hide_model:phi3)."""
         return {args[0] for args in self.args_of(name) if args}
+
+    def number(self, name: str) -> int | None:
+        """The integer argument of fault `name` (e.g. slow_query:200 -> 200), or None when absent."""
+        for args in self.args_of(name):
+            if len(args) != 1 or not args[0].isdigit():
+                raise ValueError(f"{name} needs one integer argument, e.g. {name}:200, got {':'.join(args)!r}")
+            return int(args[0])
+        return None
 
     def model_delays_s(self) -> dict[str, float]:
         """model id -> seconds of delay, from `slow_model:MODEL:MS` faults."""

@@ -14,6 +14,8 @@ from .config import ModelRoute
 from .errors import bad_request
 from .faults import LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM
 from .request_tracking import request_context
+from .database import ApiKey
+from .retrieval import context_message, parse_request, retrieve
 from .runtime import GatewayState, gateway_state, require_api_key
 from .streaming import StreamOutcome, StreamPlan, iter_sse_data, reemit_stream
 
@@ -59,8 +61,12 @@ async def read_json_body(request: Request) -> Any:
 
 
 @router.post("/v1/chat/completions")
-async def chat_completions(request: Request) -> Any:
-    """OpenAI chat completions, forwarded to the service behind the requested model."""
+async def chat_completions(request: Request, key: ApiKey = Depends(require_api_key)) -> Any:
+    """OpenAI chat completions, forwarded to the service behind the requested model.
+
+    An extra `retrieval` object ({"top_k", "filter"}) puts the caller's most relevant documents into
+    the prompt; the answer then lists them under `citations`.
+    """
     state = gateway_state(request)
     body = await read_json_body(request)
     faults = state.config.faults
@@ -70,6 +76,7 @@ async def chat_completions(request: Request) -> Any:
         route = validate_chat_request(body, state.config.models)
     request_context(request).model = route.model_id
     upstream_body = {**body, "model": route.upstream_model}
+    citations = await _add_retrieved_context(state, key, body, upstream_body)
     delay_s = state.config.faults.model_delays_s().get(route.model_id)
     if delay_s:  # fault slow_model (self-test only)
         await anyio.sleep(delay_s)
@@ -87,7 +94,27 @@ async def chat_completions(request: Request) -> Any:
     answer["model"] = route.upstream_model if LEAK_UPSTREAM_MODEL in faults else route.model_id
     if NO_USAGE in faults:
         answer.pop("usage", None)
+    if citations is not None:
+        answer["citations"] = citations
     return JSONResponse(answer)
+
+
+async def _add_retrieved_context(
+    state: GatewayState, key: ApiKey, body: Mapping[str, Any], upstream_body: dict[str, Any]
+) -> list[dict[str, Any]] | None:
+    """Prepend the retrieved passages as a system message; None when the request asks for no retrieval."""
+    options = upstream_body.pop("retrieval", None)
+    if options is None:
+        return None
+    if not isinstance(options, dict):
+        raise bad_request("'retrieval' must be an object with 'top_k' and 'filter'", param="retrieval")
+    top_k, metadata = parse_request(options)
+    questions = [m.get("content") for m in body["messages"] if m.get("role") == "user" and isinstance(m.get("content"), str)]
+    if not questions:
+        raise bad_request("retrieval needs a user message with text", param="messages")
+    hits = await retrieve(state, key, questions[-1], top_k, metadata)
+    upstream_body["messages"] = [context_message(hits), *body["messages"]]
+    return [{"document_id": h.document_id, "score": round(h.score, 6), "title": h.payload.get("title", "")} for h in hits]
 
 
 async def _stream_in_one_chunk(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Callable, Coroutine, Protocol
 
 from fastapi import Request
 
 from .auth import Authenticator
 from .config import GatewayConfig
 from .database import ApiKey, RequestRecord
+from .embeddings import Embedder
+from .errors import GatewayError
 from .health import ServiceProbe
 from .json_log import JsonLinesLog
 from .metrics import GatewayMetrics
@@ -40,6 +42,10 @@ class GatewayState:
     recorder: RequestRecorder
     log: JsonLinesLog | None
     started_at: int
+    embedder: Embedder | None = None
+    vector_index: Any = None  # vector_index.VectorIndex when a vector store is configured
+    documents: Any = None  # stores.DocumentStore when a real database is used
+    keys: Any = None  # stores.KeyAdmin when a real database is used
 
 
 def gateway_state(request: Request) -> GatewayState:
@@ -52,3 +58,23 @@ async def require_api_key(request: Request) -> ApiKey:
     key = await gateway_state(request).authenticator.authenticate(request.headers.get("authorization"))
     request_context(request).api_key_id = key.id
     return key
+
+
+def require_role(*roles: str) -> Callable[[Request], Coroutine[Any, Any, ApiKey]]:
+    """Dependency factory: the caller's key, which must have one of ``roles`` (else 403)."""
+
+    async def dependency(request: Request) -> ApiKey:
+        key = await require_api_key(request)
+        if key.role not in roles:
+            raise GatewayError(403, f"this operation needs the role {' or '.join(roles)}; the key has the role {key.role!r}",
+                               type="permission_error", code="insufficient_role")
+        return key
+
+    return dependency
+
+
+def require_feature(state: GatewayState, name: str, value: Any) -> Any:
+    """``value`` when the feature is configured, else a 501 naming what is missing."""
+    if value is None:
+        raise GatewayError(501, f"this gateway is not configured for {name}", type="not_implemented")
+    return value

@@ -99,8 +99,12 @@ class UpstreamClient:
 
     async def chat(self, service: str, body: dict[str, Any]) -> dict[str, Any]:
         """A non-streamed chat completion; raises GatewayError on any failure."""
+        return await self.post_json(service, CHAT_PATH, body)
+
+    async def post_json(self, service: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """POST JSON to a service and return its JSON object; raises GatewayError on any failure."""
         try:
-            response = await self._client.post(self._url(service, CHAT_PATH), json=body)
+            response = await self._client.post(self._url(service, path), json=body)
         except httpx.HTTPError as exc:
             raise transport_error(exc, service) from exc
         if not response.is_success:

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 def settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
     profile = load_profile("embedded")
-    return launcher.StackSettings.from_profile(profile.raw["stack"], profile.models, faults)
+    return launcher.StackSettings.from_profile(profile.raw, profile.models, faults)
 
 
 def test_start_attach_stop(tmp_path):

@@ -30,7 +30,7 @@ def test_plan_profile_has_every_contract_number():
 def test_embedded_extends_the_plan_and_replaces_services_and_models():
     profile = load_profile("embedded")
     assert profile.embedded and profile.allow_destructive
-    assert set(profile.services) == {"smollm2"}  # replaced, not merged with the plan's four services
+    assert set(profile.services) == {"smollm2", "smollm2-embed"}  # replaced, not merged with the plan's services
     assert set(profile.models.values()) == {"smollm2"}
     assert profile.raw["targets"]["database.query_ms"]["value"] == 50  # inherited from the plan
     assert profile.raw["overrides"]["latency.response_ms"]["reason"]
@@ -94,7 +94,8 @@ def test_missing_secret_names_the_variable_and_the_fix():
     profile = load_profile("citadel-mvp2")
     with pytest.raises(SuiteConfigError, match=r"CITADEL_API_KEY.*Export each variable"):
         profile.check_secrets({})
-    profile.check_secrets({"CITADEL_API_KEY": "k", "CITADEL_DATABASE_DSN": "postgresql://u:p@h/db"})
+    profile.check_secrets({"CITADEL_API_KEY": "k", "CITADEL_DATABASE_DSN": "postgresql://u:p@h/db",
+                           "CITADEL_QDRANT_API_KEY": "q"})
     assert profile.secret("api_key", {"CITADEL_API_KEY": "k"}) == "k"
 
 

@@ -1,0 +1,43 @@
+"""Retrieval: the caller's documents nearest to a question, and the prompt passage built from them."""
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+from .database import ApiKey
+from .errors import bad_request
+from .runtime import GatewayState, require_feature
+from .vector_index import Hit
+
+MAX_TOP_K = 20
+
+
+def parse_request(body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
+    """(top_k, metadata filter) of a retrieval request; 400 for anything else."""
+    top_k = body.get("top_k", 3)
+    if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
+        raise bad_request(f"'top_k' must be an integer 1-{MAX_TOP_K}", param="top_k")
+    metadata = body.get("filter") or {}
+    if not isinstance(metadata, dict) or not all(isinstance(v, (str, int, bool)) for v in metadata.values()):
+        raise bad_request("'filter' must be an object of metadata key -> string, integer or boolean", param="filter")
+    return top_k, metadata
+
+
+async def retrieve(state: GatewayState, key: ApiKey, query: str, top_k: int, metadata: dict[str, Any]) -> list[Hit]:
+    """Embed the query and search the caller's documents (owner filter always applied)."""
+    embedder = require_feature(state, "embeddings", state.embedder)
+    index = require_feature(state, "a vector store", state.vector_index)
+    vectors, _ = await embedder.embed([query])
+    return await index.search(vectors[0], key.owner or key.name, metadata, top_k)
+
+
+def hit_view(hit: Hit) -> dict[str, Any]:
+    """A retrieved document as the API shows it."""
+    return {"document_id": hit.document_id, "score": round(hit.score, 6), "title": hit.payload.get("title", ""),
+            "metadata": hit.payload.get("metadata", {}), "text": hit.payload.get("text", "")}
+
+
+def context_message(hits: list[Hit]) -> dict[str, str]:
+    """A system message carrying the retrieved passages, each labelled with its document id."""
+    passages = "\n".join(f"[document {h.document_id}] {h.payload.get('text', '')}" for h in hits)
+    return {"role": "system", "content": "Answer using these documents and cite them by id when you use them:\n"
+                                         + (passages or "(no matching document)")}
