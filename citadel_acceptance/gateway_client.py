@@ -124,6 +124,14 @@ class GatewayClient:
         return Exchange(method, str(response.url), response.status_code, payload, dict(response.headers),
                         headers["X-Request-ID"], elapsed, body)
 
+    def get_text(self, path: str) -> tuple[int, str]:
+        """GET a text resource in full (metrics); status 0 and the error on a transport failure."""
+        try:
+            response = self._http.get(path, headers=self._headers(False))
+        except httpx.HTTPError as exc:
+            return 0, f"{type(exc).__name__}: {exc}"
+        return response.status_code, response.text
+
     def chat_body(self, model: str, prompt: str, max_tokens: int, **extra: Any) -> dict[str, Any]:
         """A deterministic chat request (temperature 0) with one user message."""
         body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}],

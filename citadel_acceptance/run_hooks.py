@@ -98,7 +98,11 @@ def close_run(context: Any) -> None:
     """Write the run's evidence files and stop what this run started, whatever happened before."""
     session = context.session
     if session is not None:
+        problems = session.remove_test_data()
+        if problems:
+            print(f"\nTEST DATA NOT REMOVED ({len(problems)}): " + "; ".join(problems), flush=True)
         properties = session.properties()
+        properties["run.test_data_left"] = "; ".join(problems) or "none"
     else:
         properties = {"profile": str(context.config.userdata.get("profile", "?")),
                       "run.error": context.config_error or context.not_ready or "the run did not start"}

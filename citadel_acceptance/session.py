@@ -14,11 +14,13 @@ from typing import Any, Mapping
 
 import httpx
 
+from citadel_acceptance.data_api import DataApi
 from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
 from citadel_acceptance.gateway_client import GatewayClient
 from citadel_acceptance.profile import Profile, load_profile
 from citadel_acceptance.redaction import Redactor
 from citadel_acceptance.targets import Targets
+from citadel_acceptance.test_data import RunData, new_run_id
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUN_OPTIONS = {
@@ -85,6 +87,18 @@ class RunSession:
     stack_state: Any = None  # citadel_stack.state.StackState when embedded
     started_stack: bool = False
     startup_s: float = 0.0
+    run_data: RunData | None = None
+    leftovers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """The id every object this run creates carries."""
+        return self.run_data.run_id if self.run_data else ""
+
+    @property
+    def api(self) -> DataApi:
+        """The gateway's data and admin API."""
+        return self.run_data.api
 
     @property
     def allow_destructive(self) -> bool:
@@ -100,7 +114,11 @@ class RunSession:
             if self.profile.path.is_relative_to(REPO_ROOT) else str(self.profile.path),
             "stack.mode": self.profile.mode, "gateway.url": self.profile.gateway.base_url,
             "models": ", ".join(f"{m} -> {s}" for m, s in sorted(self.profile.models.items())),
+            "run.id": self.run_id,
         }
+        if self.profile.vector is not None:
+            props["vector.url"] = self.profile.vector.url
+            props["vector.collection"] = self.profile.vector.collection
         for service, url in sorted(self.profile.services.items()):
             props[f"service.{service}.url"] = url
         if self.stack_state is not None:
@@ -127,6 +145,10 @@ class RunSession:
     def can_control_parts(self) -> bool:
         """Parts can be stopped and started only on the embedded stack."""
         return self.profile.embedded and self.stack_state is not None
+
+    def remove_test_data(self) -> list[str]:
+        """Delete what this run created; returns what could not be removed."""
+        return self.run_data.remove_all() if self.run_data else []
 
     def close(self) -> None:
         """Close the clients and stop the stack if this run started it (and was not asked to keep it)."""
@@ -158,9 +180,10 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
         redactor.add(state.owner_dsn)
     _check_reachable(profile)
     gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
+    run_data = RunData(new_run_id(), DataApi(gateway), redactor)
     return RunSession(options=options, profile=profile, targets=Targets.from_profile(profile), redactor=redactor,
                       gateway=gateway, stack_state=state, started_stack=started,
-                      startup_s=round(time.monotonic() - t0, 2))
+                      startup_s=round(time.monotonic() - t0, 2), run_data=run_data)
 
 
 def _start_embedded(profile: Profile, options: RunOptions) -> tuple[Any, bool]:

@@ -31,12 +31,16 @@ class SuiteRun:
     results_dir: Path
 
     def failed(self) -> dict[str, str]:
-        """Failed scenarios with their error messages."""
-        return {name: error for name, (status, error) in self.scenarios.items() if status != "passed"}
+        """Scenarios that failed or errored, with their error messages."""
+        return {name: error for name, (status, error) in self.scenarios.items() if status not in ("passed", "skipped")}
+
+    def skipped(self) -> set[str]:
+        """Scenarios that were skipped."""
+        return {name for name, (status, _) in self.scenarios.items() if status == "skipped"}
 
 
 def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None = None,
-              env: dict[str, str] | None = None, timeout_s: int = 600) -> SuiteRun:
+              env: dict[str, str] | None = None, timeout_s: int = 600, tags: str | None = None) -> SuiteRun:
     """Run behave on the repository's features (or `paths`) with `userdata`, results kept in `scratch`."""
     scratch.mkdir(parents=True, exist_ok=True)
     results = scratch / "allure-results"
@@ -45,7 +49,8 @@ def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None =
            f"outfiles = {scratch / 'behave.json'}", f"           {results}", "junit = false", "logging_level = WARNING",
            "", "[behave.userdata]"] + [f"{k} = {v}" for k, v in userdata.items()]
     (scratch / "behave.ini").write_text("\n".join(ini) + "\n")
-    command = [sys.executable, "-m", "behave", "-f", "plain", *(str(REPO_ROOT / p) for p in (paths or []))]
+    command = [sys.executable, "-m", "behave", "-f", "plain", *(["--tags", tags] if tags else []),
+               *(str(REPO_ROOT / p) for p in (paths or []))]
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout_s, env=environment)
     return SuiteRun(done.returncode, done.stdout + done.stderr, _scenarios(scratch / "behave.json"), results)
@@ -81,3 +86,20 @@ def embedded_stack(stack_dir: Path, faults: tuple[str, ...] = ()) -> Iterator[St
         yield state
     finally:
         launcher.stop(stack_dir)
+
+
+def stored_objects(state: StackState) -> dict[str, int]:
+    """Rows of the keys and documents tables, documents' points, and suite-made request-log rows of a stack."""
+    import psycopg
+    from qdrant_client import QdrantClient
+
+    with psycopg.connect(state.owner_dsn, connect_timeout=10) as conn:
+        counts = {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in ("api_keys", "documents")}
+        counts["aged_rows"] = conn.execute("SELECT count(*) FROM request_log WHERE request_id LIKE 'suite-%-aged-%'").fetchone()[0]
+    qdrant = QdrantClient(url=state.vector_url, api_key=state.vector_api_key, check_compatibility=False, https=False)
+    try:
+        collection = state.settings["vector_collection"]
+        counts["points"] = qdrant.count(collection).count if qdrant.collection_exists(collection) else 0
+    finally:
+        qdrant.close()
+    return counts

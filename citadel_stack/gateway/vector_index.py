@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from qdrant_client import AsyncQdrantClient, models
+from qdrant_client.http.exceptions import UnexpectedResponse
 
 from .config import VectorStoreConfig
 from .errors import GatewayError
@@ -60,33 +61,43 @@ class VectorIndex:
             raise VectorStoreUnavailable("creating the collection", exc) from exc
         self._ready = True
 
-    async def upsert(self, point_id: str, vector: list[float], payload: Mapping[str, Any]) -> None:
-        """Store one document vector (waits until it is searchable)."""
+    async def _call(self, action: str, operation: Callable[[], Awaitable[Any]]) -> Any:
+        """Run an operation on the collection; a vector store restarted empty gets its collection back once."""
         await self.ensure_collection()
         try:
-            await self._client.upsert(self.config.collection, wait=True,
-                                      points=[models.PointStruct(id=point_id, vector=vector, payload=dict(payload))])
+            return await operation()
+        except UnexpectedResponse as exc:
+            if exc.status_code in (400, 422):
+                raise GatewayError(502, f"the vector store refused {action}: {exc.content[:300]!r}",
+                                   type="bad_gateway") from exc
+            if exc.status_code != 404:
+                raise VectorStoreUnavailable(action, exc) from exc
         except Exception as exc:
-            raise VectorStoreUnavailable("storing the document vector", exc) from exc
+            raise VectorStoreUnavailable(action, exc) from exc
+        self._ready = False  # the collection is gone (the store restarted without its data): create it again
+        await self.ensure_collection()
+        try:
+            return await operation()
+        except Exception as exc:
+            raise VectorStoreUnavailable(action, exc) from exc
+
+    async def upsert(self, point_id: str, vector: list[float], payload: Mapping[str, Any]) -> None:
+        """Store one document vector (waits until it is searchable)."""
+        await self._call("storing the document vector", lambda: self._client.upsert(
+            self.config.collection, wait=True, points=[models.PointStruct(id=point_id, vector=vector, payload=dict(payload))]))
 
     async def search(self, vector: list[float], owner: str, metadata: Mapping[str, Any], top_k: int) -> list[Hit]:
         """The owner's nearest documents whose metadata matches every given key."""
-        await self.ensure_collection()
         conditions = [models.FieldCondition(key="owner", match=models.MatchValue(value=owner))]
         if not self._ignore_filter:
             conditions += [models.FieldCondition(key=f"metadata.{k}", match=models.MatchValue(value=v))
                            for k, v in metadata.items()]
-        try:
-            answer = await self._client.query_points(self.config.collection, query=vector, limit=top_k,
-                                                     query_filter=models.Filter(must=conditions), with_payload=True)
-        except Exception as exc:
-            raise VectorStoreUnavailable("searching", exc) from exc
+        answer = await self._call("searching", lambda: self._client.query_points(
+            self.config.collection, query=vector, limit=top_k, query_filter=models.Filter(must=conditions),
+            with_payload=True))
         return [Hit(str(p.payload.get("document_id", p.id)), float(p.score), dict(p.payload or {})) for p in answer.points]
 
     async def delete(self, point_id: str) -> None:
         """Remove one document vector."""
-        try:
-            await self._client.delete(self.config.collection, points_selector=models.PointIdsList(points=[point_id]),
-                                      wait=True)
-        except Exception as exc:
-            raise VectorStoreUnavailable("deleting the document vector", exc) from exc
+        await self._call("deleting the document vector", lambda: self._client.delete(
+            self.config.collection, points_selector=models.PointIdsList(points=[point_id]), wait=True))

@@ -1,0 +1,57 @@
+"""Test data of one run: every key and document the suite creates carries the run id and is removed at the end."""
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from citadel_acceptance.data_api import DataApi, IssuedKey
+from citadel_acceptance.redaction import Redactor
+
+
+def new_run_id() -> str:
+    """A run id that sorts by time and cannot collide: citadel-YYYYmmddHHMMSS-xxxxxx."""
+    return f"citadel-{time.strftime('%Y%m%d%H%M%S', time.gmtime())}-{secrets.token_hex(3)}"
+
+
+@dataclass
+class RunData:
+    """What this run created, so that it can all be removed, on failure too."""
+
+    run_id: str
+    api: DataApi
+    redactor: Redactor
+    keys: list[IssuedKey] = field(default_factory=list)
+    documents: list[tuple[IssuedKey, str]] = field(default_factory=list)
+    cleanup_problems: list[str] = field(default_factory=list)
+
+    def issue_key(self, purpose: str, role: str = "user", owner: str | None = None) -> IssuedKey:
+        """A least-privilege key for this run (owner defaults to a fresh per-run owner)."""
+        name = f"{self.run_id}-{purpose}"
+        exchange, key = self.api.create_key(name, role, owner or name, self.run_id)
+        if key is None:
+            raise AssertionError(f"expected 201 and a key from POST {exchange.url}, got {exchange.status}: {exchange.body}")
+        self.redactor.add(key.key)
+        self.keys.append(key)
+        return key
+
+    def store(self, key: IssuedKey, content: str, title: str, metadata: dict[str, str]):
+        """Store a document tagged with the run id; returns the exchange (201 expected)."""
+        exchange = self.api.store_document(key, content, title, {**metadata, "run_id": self.run_id})
+        if exchange.status == 201 and isinstance(exchange.body, dict):
+            self.documents.append((key, str(exchange.body["id"])))
+        return exchange
+
+    def remove_all(self) -> list[str]:
+        """Delete every document, then every key, of this run; returns what could not be removed."""
+        for key, document_id in reversed(self.documents):
+            ex = self.api.delete_document(key, document_id)
+            if ex.status not in (200, 404):
+                self.cleanup_problems.append(f"document {document_id}: DELETE answered {ex.status} {ex.error}")
+        for key in reversed(self.keys):
+            ex = self.api.delete_key(key.id)
+            if ex.status not in (200, 404):
+                self.cleanup_problems.append(f"key {key.id}: DELETE answered {ex.status} {ex.error}")
+        self.documents.clear()
+        self.keys.clear()
+        return self.cleanup_problems

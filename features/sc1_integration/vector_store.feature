@@ -1,0 +1,19 @@
+@allure.epic:MVP-2 @allure.story:SC1 @critical @vector
+Feature: The vector store keeps each user's documents findable, by meaning and by their metadata
+  As the product owner accepting MVP-2
+  I need the enhanced vector store of task T2-006 to be set up as planned and to search within the filters asked for
+  So that users find their documents, and only the ones they asked for
+
+  Scenario: The documents collection is set up with the expected vector size and distance
+    When the vector store's documents collection is inspected
+    Then it exists with the expected vector size and distance, and its status is green
+
+  Scenario: A search within one department finds only that department's documents
+    Given a user with their own API key
+    And the user has stored documents of several departments
+    When the user searches their documents of the "finance" department
+    Then every document found belongs to that department
+
+  Scenario: A snapshot of the documents collection can be taken, listed and removed
+    When a snapshot of the documents collection is taken
+    Then the snapshot is listed and can be removed
