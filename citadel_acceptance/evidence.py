@@ -64,8 +64,12 @@ class Evidence:
         self.gates.append(GateRecord(self.scenario, self.feature, self.criterion, verdict))
         self.attach_json(f"verdict: {verdict.name}", verdict.as_dict())
         for name, data in attachments.items():
-            if isinstance(data, list) and data and isinstance(data[0], dict):
+            if isinstance(data, bytes):
+                allure.attach(data, name=name, attachment_type=AttachmentType.PNG)
+            elif isinstance(data, list) and data and isinstance(data[0], dict):
                 self.attach_csv(name, data)
+            elif isinstance(data, str) and name.endswith(".csv"):
+                allure.attach(self.redactor.text(data), name=name, attachment_type=AttachmentType.CSV)
             elif isinstance(data, str):
                 self.attach_text(name, data)
             else:

@@ -139,9 +139,11 @@ class GatewayClient:
         body.update(extra)
         return body
 
-    def chat(self, model: str, prompt: str, max_tokens: int) -> Exchange:
-        """A non-streamed chat completion."""
-        return self.request("POST", self.settings.chat_path, self.chat_body(model, prompt, max_tokens))
+    def chat(self, model: str, prompt: str, max_tokens: int, cacheable: bool = False) -> Exchange:
+        """A non-streamed chat completion; unless `cacheable`, the prompt carries a unique reference so
+        that no response cache can answer it (latency gates must measure the model)."""
+        text = prompt if cacheable else f"{prompt} (reference {uuid.uuid4().hex[:8]})"
+        return self.request("POST", self.settings.chat_path, self.chat_body(model, text, max_tokens))
 
     def stream_chat(self, model: str, prompt: str, max_tokens: int, include_usage: bool = True) -> StreamResult:
         """A streamed chat completion, every event timed from the moment the request was sent."""

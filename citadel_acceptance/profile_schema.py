@@ -47,9 +47,11 @@ SCHEMA: dict[str, Any] = {
         "timeout_s": (int, float),
         "verify_tls": bool,
     },
-    "services": ("map", {"url": str}),
+    "services": ("map", {"url": str, "model": str}),
     "models": ("map", {"service": str}),
     "probe": {"prompt": str, "max_tokens": int},
+    "load": {"window_s": (int, float), "warmup_s": (int, float), "max_tokens": int, "prompt": str,
+             "normal_rps": (int, float), "arrivals": str, "seed": int},
     "embeddings": {"model": str, "service": str},
     "vector": {"url": str, "collection": str, "vector_size": int, "distance": str},
     "database": {

@@ -116,6 +116,10 @@ class Targets:
         self.resolved.append(gate)
         return gate
 
+    def defines(self, key: str) -> bool:
+        """Whether the profile sets a target for `key` (some gates only report without one)."""
+        return key in self._targets
+
     def relaxed(self) -> list[Gate]:
         """Every gate resolved so far whose applied value is looser than its spec (one per key and model)."""
         unique = {(g.key, g.model): g for g in self.resolved if g.relaxed}

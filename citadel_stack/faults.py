@@ -24,6 +24,7 @@ STACK_FAULTS = (
     Fault("vector_store_down", "stack", "the vector store is stopped once the stack has started"),
     Fault("pg_max_connections", "postgres", "pg_max_connections:N starts PostgreSQL with max_connections=N"),
     Fault("app_role_can_ddl", "postgres", "the gateway's application role may create tables in the public schema"),
+    Fault("cpu_hog", "stack", "two busy-looping processes keep both CPU cores occupied while the stack runs"),
 )
 CATALOG: dict[str, Fault] = {
     # Faults of the gateway and of the vector store are defined (and honoured) by those parts themselves.

@@ -120,7 +120,8 @@ def _healthy_state(stack_dir: Path) -> StackState | None:
         return None
     if not postgres.is_running(Path(state.pg_data_dir)):
         return None
-    if any(not (ref := state.process(part)) or not ref.alive() for part in state.processes):
+    stopped_by_fault = set(state.settings.get("stopped_by_fault", []))
+    if any(not (ref := state.process(part)) or not ref.alive() for part in state.processes if part not in stopped_by_fault):
         return None
     try:
         if httpx.get(f"{state.gateway_url}/health", timeout=5.0).status_code != 200:
@@ -160,6 +161,12 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
         _start_gateway(state)
         if faults.argument(settings.faults, "vector_store_down") is not None:
             state.process(VECTOR_STORE_PART).stop()
+            state.settings["stopped_by_fault"] = [VECTOR_STORE_PART]
+        if faults.argument(settings.faults, "cpu_hog") is not None:
+            for core in range(2):
+                hog = spawn([sys.executable, "-c", "while True: pass"], Path(state.stack_dir) / "logs" / "cpu-hog.log")
+                state.set_process(f"cpu_hog:{core}", hog)
+            state.save()
     except Exception:
         stop(stack_dir)
         raise

@@ -30,6 +30,7 @@ from citadel_acceptance.load.transport import stamped_transport
 RequestFactory = Callable[[int], RequestSpec]
 """Called with the request's index (from 0); returns what to send."""
 
+# A plain UUID: some servers (llama.cpp's, through starlette-context) refuse any other request id with 400.
 REQUEST_ID_HEADER = "x-request-id"
 _ERROR_BODY_CHARS = 200
 
@@ -161,7 +162,7 @@ class LoadEngine:
         await asyncio.gather(*(user() for _ in range(schedule.users)))
 
     def _new_record(self, index: int, scheduled: float, bounds: Bounds) -> RequestRecord:
-        record = RequestRecord(index=index, request_id=f"load-{self._run_id}-{index}", scheduled=scheduled,
+        record = RequestRecord(index=index, request_id=str(uuid.uuid4()), scheduled=scheduled,
                                warmup=bounds.is_warmup(index, scheduled))
         self._records.append(record)
         return record

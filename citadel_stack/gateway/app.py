@@ -33,6 +33,7 @@ from .routes_admin import router as admin_router
 from .routes_documents import router as documents_router
 from .routes_embeddings import router as embeddings_router
 from .routes_models import build_models_router
+from .response_cache import ResponseCache
 from .stores import DocumentStore, KeyAdmin, run_lifecycle
 from .vector_index import VectorIndex
 from .runtime import GatewayState, KeyStore
@@ -94,6 +95,8 @@ def create_app(
                                          ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)
     if isinstance(db, Database):
         state.documents, state.keys = DocumentStore(db.pool), KeyAdmin(db.pool)
+    if "cache_disabled" not in faults:
+        state.cache = ResponseCache()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

@@ -73,6 +73,9 @@ RETRIEVAL_IGNORES_FILTER = _register(
 WRONG_VECTOR_SIZE = _register("wrong_vector_size", "wrong_vector_size:N creates the documents collection with N dimensions")
 SLOW_EMBEDDINGS = _register("slow_embeddings", "slow_embeddings:MS delays every embedding by MS ms")
 LIFECYCLE_DISABLED = _register("lifecycle_disabled", "the data-lifecycle job deletes nothing")
+CACHE_DISABLED = _register("cache_disabled", "the response cache is off: every request reaches the model")
+FAIL_RATIO = _register("fail_ratio", "fail_ratio:PERCENT answers that percentage of chat requests with 500 (every k-th)")
+GATEWAY_DELAY = _register("gateway_delay", "gateway_delay:MS adds MS ms to every chat request inside the gateway")
 SLOW_MODEL = _register(
     "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
 )
@@ -99,7 +102,7 @@ class FaultSet:
             arguments.append((name, tuple(args)))
         fault_set = cls(frozenset(seen), tuple(arguments))
         fault_set.model_delays_s()  # validate the arguments now, not at the first request
-        for name in (SLOW_QUERY, WRONG_VECTOR_SIZE, SLOW_EMBEDDINGS):
+        for name in (SLOW_QUERY, WRONG_VECTOR_SIZE, SLOW_EMBEDDINGS, FAIL_RATIO, GATEWAY_DELAY):
             fault_set.number(name)
         return fault_set
 

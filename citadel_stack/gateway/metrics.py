@@ -85,6 +85,10 @@ class GatewayMetrics:
             "citadel_gateway_requests", "HTTP requests answered by the gateway",
             ["method", "path", "status_code"], registry=self.registry,
         )
+        self.cache_requests = Counter(
+            "citadel_cache_requests", "Cacheable chat requests by cache result (hit or miss)",
+            ["model_name", "result"], registry=self.registry,
+        )
         if with_system:
             self.registry.register(SystemCollector())
 

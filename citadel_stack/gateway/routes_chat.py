@@ -11,8 +11,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from .config import ModelRoute
-from .errors import bad_request
-from .faults import LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM
+from .errors import GatewayError, bad_request
+from .faults import (FAIL_RATIO, GATEWAY_DELAY, LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE,
+                     SINGLE_CHUNK_STREAM)
+from .response_cache import cache_key
 from .request_tracking import request_context
 from .database import ApiKey
 from .retrieval import context_message, parse_request, retrieve
@@ -77,14 +79,19 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
     request_context(request).model = route.model_id
     upstream_body = {**body, "model": route.upstream_model}
     citations = await _add_retrieved_context(state, key, body, upstream_body)
-    delay_s = state.config.faults.model_delays_s().get(route.model_id)
-    if delay_s:  # fault slow_model (self-test only)
-        await anyio.sleep(delay_s)
+    await _injected_faults(state, route)
     if body.get("stream") is True and SINGLE_CHUNK_STREAM in faults:
         return await _stream_in_one_chunk(state, route, body, {**upstream_body, "stream": False})
     if body.get("stream") is True:
         return await _stream_answer(state, route, body, upstream_body)
     tracker = state.metrics.start_inference(route.model_id, route.service)
+    key_for_cache = cache_key(key.owner or key.name, body) if state.cache is not None else None
+    answer = state.cache.get(key_for_cache) if key_for_cache else None
+    if key_for_cache:
+        state.metrics.cache_requests.labels(route.model_id, "hit" if answer else "miss").inc()
+    if answer is not None:
+        tracker.finish(True)
+        return JSONResponse(answer, headers={"X-Cache": "hit"})
     success = False
     try:
         answer = await state.upstream.chat(route.service, upstream_body)
@@ -96,7 +103,22 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         answer.pop("usage", None)
     if citations is not None:
         answer["citations"] = citations
-    return JSONResponse(answer)
+    if key_for_cache:
+        state.cache.put(key_for_cache, answer)
+    return JSONResponse(answer, headers={"X-Cache": "miss"} if key_for_cache else None)
+
+
+async def _injected_faults(state: GatewayState, route: ModelRoute) -> None:
+    """Faults slow_model, gateway_delay and fail_ratio (self-test only)."""
+    faults = state.config.faults
+    delay_s = faults.model_delays_s().get(route.model_id, 0.0) + (faults.number(GATEWAY_DELAY) or 0) / 1000
+    if delay_s:
+        await anyio.sleep(delay_s)
+    percent = faults.number(FAIL_RATIO)
+    if percent:
+        state.chat_count += 1
+        if state.chat_count % max(1, round(100 / percent)) == 0:
+            raise GatewayError(500, "injected failure (fault fail_ratio)", type="server_error")
 
 
 async def _add_retrieved_context(

@@ -46,6 +46,8 @@ class GatewayState:
     vector_index: Any = None  # vector_index.VectorIndex when a vector store is configured
     documents: Any = None  # stores.DocumentStore when a real database is used
     keys: Any = None  # stores.KeyAdmin when a real database is used
+    cache: Any = None  # response_cache.ResponseCache unless the cache_disabled fault is set
+    chat_count: int = 0  # chat requests seen (the fail_ratio fault picks every k-th)
 
 
 def gateway_state(request: Request) -> GatewayState:
