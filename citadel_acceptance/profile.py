@@ -112,10 +112,13 @@ class Profile:
                 "Export each variable and run again; the suite never reads secrets from files."
             )
 
-    def with_endpoints(self, gateway_url: str, service_urls: Mapping[str, str], vector_url: str = "") -> Profile:
-        """The same profile pointed at a running stack (the embedded stack fills in its ports)."""
+    def with_endpoints(self, gateway_url: str, service_urls: Mapping[str, str], vector_url: str = "",
+                       gateway_log: str = "") -> Profile:
+        """The same profile pointed at a running stack (the embedded stack fills in its ports and paths)."""
         raw = copy.deepcopy(self.raw)
         raw["gateway"]["base_url"] = gateway_url
+        if gateway_log and "operations" in raw:
+            raw["operations"]["gateway_log"] = gateway_log
         if vector_url and "vector" in raw:
             raw["vector"]["url"] = vector_url
         for name, url in service_urls.items():

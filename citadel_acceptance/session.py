@@ -142,6 +142,12 @@ class RunSession:
 
         launcher.start_part(self.options.stack_dir, part)
 
+    def kill_part(self, part: str) -> None:
+        """Crash one part of the embedded stack (SIGKILL), as an outage would."""
+        from citadel_stack import launcher
+
+        launcher.kill_part(self.options.stack_dir, part)
+
     def can_control_parts(self) -> bool:
         """Parts can be stopped and started only on the embedded stack."""
         return self.profile.embedded and self.stack_state is not None
@@ -167,9 +173,10 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
     state, started, t0 = None, False, time.monotonic()
     if profile.embedded:
         state, started = _start_embedded(profile, options)
-        profile = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url)
+        profile = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url,
+                                         gateway_log=str(Path(state.stack_dir) / "logs" / "gateway.jsonl"))
         for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn),
-                            ("qdrant_api_key", state.vector_api_key)):
+                            ("qdrant_api_key", state.vector_api_key), ("database_admin_dsn", state.owner_dsn)):
             var = profile.secret_vars.get(name)
             if var:
                 os.environ[var] = value

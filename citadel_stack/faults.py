@@ -24,7 +24,11 @@ STACK_FAULTS = (
     Fault("vector_store_down", "stack", "the vector store is stopped once the stack has started"),
     Fault("pg_max_connections", "postgres", "pg_max_connections:N starts PostgreSQL with max_connections=N"),
     Fault("app_role_can_ddl", "postgres", "the gateway's application role may create tables in the public schema"),
+    Fault("no_restart", "stack", "no supervisor: a part that crashes stays down"),
+    Fault("broken_backup", "stack", "the backup tool writes a dump cut in half"),
     Fault("cpu_hog", "stack", "two busy-looping processes keep both CPU cores occupied while the stack runs"),
+    Fault("model_crash_every", "stack", "model_crash_every:S kills the chat model service every S seconds "
+          "(SIGKILL) and starts it again 3 s later, as a supervisor would"),
 )
 CATALOG: dict[str, Fault] = {
     # Faults of the gateway and of the vector store are defined (and honoured) by those parts themselves.

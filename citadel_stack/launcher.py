@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 import time
@@ -34,6 +35,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_STACK_DIR = REPO_ROOT / ".stack" / "default"
 GATEWAY_PART = "gateway"
 VECTOR_STORE_PART = "vector_store"
+SUPERVISOR_PART = "supervisor"
 SERVICE_PREFIX = "model_service:"
 
 
@@ -162,11 +164,16 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
         if faults.argument(settings.faults, "vector_store_down") is not None:
             state.process(VECTOR_STORE_PART).stop()
             state.settings["stopped_by_fault"] = [VECTOR_STORE_PART]
+        if faults.argument(settings.faults, "no_restart") is None:
+            _start_supervisor(state)
         if faults.argument(settings.faults, "cpu_hog") is not None:
             for core in range(2):
                 hog = spawn([sys.executable, "-c", "while True: pass"], Path(state.stack_dir) / "logs" / "cpu-hog.log")
                 state.set_process(f"cpu_hog:{core}", hog)
             state.save()
+        if faults.argument(settings.faults, "model_crash_every") is not None:  # the chat model crashes every S s
+            from citadel_stack import chaos
+            chaos.start(state, float(faults.argument(settings.faults, "model_crash_every") or "nan"))
     except Exception:
         stop(stack_dir)
         raise
@@ -245,7 +252,8 @@ def stop(stack_dir: Path) -> bool:
     state = StackState.load(stack_dir)
     if state is None:
         return False
-    for part in list(state.processes):
+    parts = sorted(state.processes, key=lambda part: part != SUPERVISOR_PART)  # the supervisor first: no restarts
+    for part in parts:
         ref = state.process(part)
         if ref is not None:
             ref.stop()
@@ -273,12 +281,33 @@ def status(stack_dir: Path) -> dict[str, str]:
 
 
 def stop_part(stack_dir: Path, part: str) -> None:
-    """Stop one part (`model_service:NAME` or `gateway`), leaving the rest running."""
+    """Stop one part (`model_service:NAME`, `vector_store` or `gateway`) on purpose: the supervisor holds off."""
+    with _locked(stack_dir):
+        state = _require(stack_dir)
+        ref = state.process(part)
+        if ref is None:
+            raise StackError(f"the stack in {stack_dir} has no part {part!r}; parts: {', '.join(state.processes)}")
+        state.settings["held"] = sorted(set(state.settings.get("held", [])) | {part})
+        state.save()
+        ref.stop()
+
+
+def kill_part(stack_dir: Path, part: str) -> None:
+    """Crash one part (SIGKILL, nothing held): what the supervisor is there to repair."""
     state = _require(stack_dir)
     ref = state.process(part)
     if ref is None:
         raise StackError(f"the stack in {stack_dir} has no part {part!r}; parts: {', '.join(state.processes)}")
-    ref.stop()
+    if ref.alive():
+        os.kill(ref.pid, signal.SIGKILL)
+
+
+def _start_supervisor(state: StackState) -> None:
+    stack_dir = Path(state.stack_dir)
+    ref = spawn([sys.executable, "-m", "citadel_stack.supervisor", "--dir", str(stack_dir)],
+                stack_dir / "logs" / "supervisor.log")
+    state.set_process(SUPERVISOR_PART, ref)
+    state.save()
 
 
 def start_part(stack_dir: Path, part: str) -> None:
@@ -286,6 +315,8 @@ def start_part(stack_dir: Path, part: str) -> None:
     with _locked(stack_dir):
         state = _require(stack_dir)
         ref = state.process(part)
+        state.settings["held"] = [p for p in state.settings.get("held", []) if p != part]
+        state.save()
         if ref is not None and ref.alive():
             return
         if part.startswith(SERVICE_PREFIX):
@@ -294,6 +325,8 @@ def start_part(stack_dir: Path, part: str) -> None:
             _start_vector_store(state)
         elif part == GATEWAY_PART:
             _start_gateway(state)
+        elif part == SUPERVISOR_PART:
+            _start_supervisor(state)
         else:
             raise StackError(f"unknown part {part!r}; parts: {', '.join(state.processes)}")
 

@@ -124,7 +124,7 @@ def start(port: int, log_path: Path, max_connections: int = 300) -> PostgresInst
 
 def _create_roles_and_database(instance: PostgresInstance) -> None:
     with psycopg.connect(instance.superuser_conninfo(), autocommit=True, connect_timeout=10) as conn:
-        conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+        conn.execute(sql.SQL("CREATE ROLE {} LOGIN CREATEDB PASSWORD {}").format(
             sql.Identifier(OWNER_ROLE), sql.Literal(instance.owner_password)))
         conn.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {} NOSUPERUSER NOCREATEDB NOCREATEROLE").format(
             sql.Identifier(APP_ROLE), sql.Literal(instance.app_password)))

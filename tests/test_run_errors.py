@@ -10,7 +10,8 @@ from tests.harness import run_suite
 
 pytestmark = pytest.mark.slow  # each case starts behave (about 2 s)
 SECRETS = {"CITADEL_API_KEY": "ctk_test-only-key-123456", "CITADEL_DATABASE_DSN": "postgresql://u:pw-123456@127.0.0.1:1/db",
-           "CITADEL_QDRANT_API_KEY": "qdk-test-only-123456"}
+           "CITADEL_QDRANT_API_KEY": "qdk-test-only-123456",
+           "CITADEL_DATABASE_ADMIN_DSN": "postgresql://admin:pw-admin-123456@127.0.0.1:1/db"}
 
 
 def assert_stopped_with(run, *fragments):
@@ -41,7 +42,7 @@ def test_unknown_key_in_a_profile(tmp_path):
 
 
 def test_missing_secret_names_the_variable(tmp_path):
-    env = {"CITADEL_API_KEY": "", "CITADEL_DATABASE_DSN": "", "CITADEL_QDRANT_API_KEY": ""}
+    env = {"CITADEL_API_KEY": "", "CITADEL_DATABASE_DSN": "", "CITADEL_QDRANT_API_KEY": "", "CITADEL_DATABASE_ADMIN_DSN": ""}
     run = run_suite(tmp_path, {"profile": "citadel-mvp2"}, env=env)
     assert_stopped_with(run, "api_key (environment variable CITADEL_API_KEY)", "Export each variable")
 

@@ -33,7 +33,10 @@ from .routes_admin import router as admin_router
 from .routes_documents import router as documents_router
 from .routes_embeddings import router as embeddings_router
 from .routes_models import build_models_router
+from .audit import AuditTrail
 from .response_cache import ResponseCache
+from .soak_faults import install_soak_faults
+from .runtime_config import RuntimeConfig
 from .stores import DocumentStore, KeyAdmin, run_lifecycle
 from .vector_index import VectorIndex
 from .runtime import GatewayState, KeyStore
@@ -57,7 +60,8 @@ def create_app(
     """Build the app. Tests may pass a fake ``database`` (with ``migrate=False``) and an httpx transport."""
     faults = config.faults
     slow_query_s = (faults.number(SLOW_QUERY) or 0) / 1000
-    db: KeyStore = database if database is not None else Database(config.database_dsn, slow_query_s=slow_query_s)
+    db: KeyStore = database if database is not None else Database(
+        config.database_dsn, slow_query_s=slow_query_s, enforce_revocation="revoke_not_enforced" not in faults)
     request_log = json_log if json_log is not None else JsonLinesLog(config.log_path)
     metrics = GatewayMetrics(with_system=system_metrics)
 
@@ -65,7 +69,7 @@ def create_app(
         request_log.write(
             "info" if record.status_code < 500 else "error",
             event="request",
-            request_id=record.request_id,
+            request_id=None if "log_without_request_id" in faults else record.request_id,
             method=record.method,
             path=record.path,
             status_code=record.status_code,
@@ -95,6 +99,8 @@ def create_app(
                                          ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)
     if isinstance(db, Database):
         state.documents, state.keys = DocumentStore(db.pool), KeyAdmin(db.pool)
+        state.audit = AuditTrail(db.pool, enabled="config_not_audited" not in faults)
+        state.runtime_config = RuntimeConfig(db.pool)
     if "cache_disabled" not in faults:
         state.cache = ResponseCache()
 
@@ -114,6 +120,8 @@ def create_app(
             await _inject_schema_faults(config)
             await db.open()
             await db.ensure_admin_key(config.admin_key_sha256)
+            if state.runtime_config is not None:
+                await state.runtime_config.load()
             if state.vector_index is not None:
                 await _prepare_collection(state.vector_index, request_log)
         except Exception as exc:
@@ -147,6 +155,7 @@ def create_app(
     app.include_router(embeddings_router)
     app.include_router(documents_router)
     app.include_router(admin_router)
+    install_soak_faults(app, faults)  # self-test only: leak_memory, latency_creep, intermittent_500
     app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
     _install_error_handlers(app)
     return app

@@ -99,8 +99,10 @@ async def apply_migrations(dsn: str, directory: Path = MIGRATIONS_DIR) -> list[s
 class Database:
     """The app's pool (role ``citadel_app``) and the queries the gateway makes."""
 
-    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 20, slow_query_s: float = 0.0) -> None:
+    def __init__(self, dsn: str, min_size: int = 2, max_size: int = 20, slow_query_s: float = 0.0,
+                 enforce_revocation: bool = True) -> None:
         self.slow_query_s = slow_query_s  # fault slow_query (self-test only)
+        self._revoked_clause = " AND revoked_at IS NULL" if enforce_revocation else ""  # fault revoke_not_enforced
         self.pool = AsyncConnectionPool(
             dsn,
             min_size=min_size,
@@ -131,7 +133,7 @@ class Database:
         """The non-revoked key with this hash, or None."""
         async with self.pool.connection() as conn:
             cursor = await conn.execute(
-                "SELECT id, name, role, owner FROM api_keys WHERE key_sha256 = %s AND revoked_at IS NULL",
+                "SELECT id, name, role, owner FROM api_keys WHERE key_sha256 = %s" + self._revoked_clause,
                 (key_sha256,),
             )
             row = await cursor.fetchone()

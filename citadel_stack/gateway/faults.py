@@ -76,6 +76,9 @@ LIFECYCLE_DISABLED = _register("lifecycle_disabled", "the data-lifecycle job del
 CACHE_DISABLED = _register("cache_disabled", "the response cache is off: every request reaches the model")
 FAIL_RATIO = _register("fail_ratio", "fail_ratio:PERCENT answers that percentage of chat requests with 500 (every k-th)")
 GATEWAY_DELAY = _register("gateway_delay", "gateway_delay:MS adds MS ms to every chat request inside the gateway")
+CONFIG_NOT_AUDITED = _register("config_not_audited", "admin changes (configuration, keys) leave no audit row")
+REVOKE_NOT_ENFORCED = _register("revoke_not_enforced", "revoked keys keep working")
+LOG_WITHOUT_REQUEST_ID = _register("log_without_request_id", "request log lines carry no request id")
 SLOW_MODEL = _register(
     "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
 )
@@ -136,3 +139,13 @@ class FaultSet:
 
     def __bool__(self) -> bool:
         return bool(self.names)
+
+
+# Faults of the stability run (SC6), honoured by soak_faults.SoakFaultsMiddleware.
+LEAK_MEMORY = _register("leak_memory", "leak_memory:KB keeps KB kilobytes per request for the life of the gateway")
+LATENCY_CREEP = _register(
+    "latency_creep", "latency_creep:MS_PER_MIN delays chat requests by MS_PER_MIN ms per minute since the first one"
+)
+INTERMITTENT_500 = _register(
+    "intermittent_500", "intermittent_500:PERCENT answers PERCENT % of /v1/ requests with 500 (every k-th)"
+)

@@ -77,6 +77,7 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
     else:
         route = validate_chat_request(body, state.config.models)
     request_context(request).model = route.model_id
+    _check_max_tokens(state, body)
     upstream_body = {**body, "model": route.upstream_model}
     citations = await _add_retrieved_context(state, key, body, upstream_body)
     await _injected_faults(state, route)
@@ -204,3 +205,14 @@ async def _stream_answer(
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
+
+
+def _check_max_tokens(state: GatewayState, body: Mapping[str, Any]) -> None:
+    """`max_tokens` must be a positive integer within the operators' cap (runtime setting max_tokens_cap)."""
+    if "max_tokens" not in body or body["max_tokens"] is None:
+        return
+    value = body["max_tokens"]
+    cap = state.runtime_config.current["max_tokens_cap"] if state.runtime_config is not None else None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (cap is not None and value > cap):
+        raise bad_request(f"'max_tokens' must be an integer from 1 to {cap if cap is not None else 'the model limit'}",
+                          param="max_tokens")

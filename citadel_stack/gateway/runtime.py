@@ -47,6 +47,8 @@ class GatewayState:
     documents: Any = None  # stores.DocumentStore when a real database is used
     keys: Any = None  # stores.KeyAdmin when a real database is used
     cache: Any = None  # response_cache.ResponseCache unless the cache_disabled fault is set
+    audit: Any = None  # audit.AuditTrail when a real database is used
+    runtime_config: Any = None  # runtime_config.RuntimeConfig when a real database is used
     chat_count: int = 0  # chat requests seen (the fail_ratio fault picks every k-th)
 
 

@@ -50,6 +50,16 @@ class KeyAdmin:
             rows = await cursor.fetchall()
         return [{**r, "created_at": _iso(r["created_at"]), "revoked_at": _iso(r["revoked_at"])} for r in rows]
 
+    async def rotate(self, key_id: int) -> NewKey | None:
+        """A new value for an active key (same id, role and owner); the old value stops working at once."""
+        key = KEY_PREFIX + secrets.token_urlsafe(32)
+        async with self._pool.connection() as conn:
+            cursor = await conn.execute(
+                "UPDATE api_keys SET key_sha256 = %s WHERE id = %s AND revoked_at IS NULL RETURNING id, name, role, owner",
+                (key_sha256(key), key_id))
+            row = await cursor.fetchone()
+        return NewKey(id=row[0], key=key, name=row[1], role=row[2], owner=row[3]) if row else None
+
     async def revoke(self, key_id: int, purge: bool) -> bool:
         """Revoke (or delete, with purge) a key; False when there is no such key."""
         sql = ("DELETE FROM api_keys WHERE id = %s" if purge

@@ -95,7 +95,7 @@ def test_missing_secret_names_the_variable_and_the_fix():
     with pytest.raises(SuiteConfigError, match=r"CITADEL_API_KEY.*Export each variable"):
         profile.check_secrets({})
     profile.check_secrets({"CITADEL_API_KEY": "k", "CITADEL_DATABASE_DSN": "postgresql://u:p@h/db",
-                           "CITADEL_QDRANT_API_KEY": "q"})
+                           "CITADEL_QDRANT_API_KEY": "q", "CITADEL_DATABASE_ADMIN_DSN": "postgresql://a:b@h/db"})
     assert profile.secret("api_key", {"CITADEL_API_KEY": "k"}) == "k"
 
 
