@@ -14,6 +14,7 @@ import sys
 import time
 from pathlib import Path
 
+from citadel_acceptance.results_protection import verify_manifest, write_manifest
 from citadel_acceptance.results_summary import format_table, read_results
 from citadel_acceptance.session import REPO_ROOT
 
@@ -21,6 +22,7 @@ RESULTS_DIR = REPO_ROOT / "allure-results"
 REPORT_DIR = REPO_ROOT / "allure-report"
 JUNIT_DIR = REPO_ROOT / "reports" / "junit"
 GATES_FILE = REPO_ROOT / "reports" / "gates.json"
+MANIFEST = REPO_ROOT / "reports" / "evidence-manifest.json"
 ALLURE_CLI = REPO_ROOT / "node_modules" / ".bin" / "allure"
 
 
@@ -75,8 +77,13 @@ def relaxed_targets(gates_file: Path = GATES_FILE) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     """Run behave, write the report, print the per-criterion summary; exit with behave's code."""
     args = list(sys.argv[1:] if argv is None else argv)
+    if args[:1] == ["--verify-evidence"]:
+        problems = verify_manifest(RESULTS_DIR, MANIFEST, args[1] if len(args) > 1 else None)
+        print("\n".join(problems) or f"every evidence file in {RESULTS_DIR} is as the manifest recorded it")
+        return 1 if problems else 0
     started = time.monotonic()
     code = run_behave(args)
+    manifest_digest = write_manifest(RESULTS_DIR, MANIFEST) if RESULTS_DIR.exists() else ""
     report, why_not = generate_report()
     print("\n" + "=" * 100)
     print("Citadel MVP-2 acceptance: scenarios per success criterion")
@@ -87,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(f"  - {line}" for line in relaxed))
     print(f"\nHTML report: {report}" if report else f"\nHTML report not written: {why_not}")
     print(f"JUnit XML:   {JUNIT_DIR}")
+    if manifest_digest:
+        print(f"Evidence manifest: {MANIFEST} (sha256 {manifest_digest}); check it later with "
+              f"python -m citadel_acceptance.accept --verify-evidence {manifest_digest}")
     outcome = "every scenario that ran passed" if code == 0 else f"behave exited {code}: see the failures above"
     print(f"Run took {time.monotonic() - started:.0f} s; {outcome}.")
     return code

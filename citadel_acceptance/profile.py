@@ -113,14 +113,19 @@ class Profile:
             )
 
     def with_endpoints(self, gateway_url: str, service_urls: Mapping[str, str], vector_url: str = "",
-                       gateway_log: str = "") -> Profile:
+                       gateway_log: str = "", prometheus_url: str = "", tls_url: str = "",
+                       ca_file: str = "") -> Profile:
         """The same profile pointed at a running stack (the embedded stack fills in its ports and paths)."""
         raw = copy.deepcopy(self.raw)
         raw["gateway"]["base_url"] = gateway_url
+        if tls_url:
+            raw["gateway"]["tls_url"], raw["gateway"]["ca_file"] = tls_url, ca_file
         if gateway_log and "operations" in raw:
             raw["operations"]["gateway_log"] = gateway_log
         if vector_url and "vector" in raw:
             raw["vector"]["url"] = vector_url
+        if prometheus_url and "monitoring" in raw:
+            raw["monitoring"]["prometheus_url"] = prometheus_url
         for name, url in service_urls.items():
             raw.setdefault("services", {}).setdefault(name, {})["url"] = url
         return _build(raw, self.path)

@@ -11,7 +11,9 @@ from typing import Any
 
 from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
 from citadel_acceptance.evidence import ENVIRONMENT_NOT_READY, Evidence, write_run_files
+from citadel_acceptance.gpu import GpuReader
 from citadel_acceptance.redaction import Redactor
+from citadel_acceptance.results_protection import make_private, scan_for_secrets
 from citadel_acceptance.session import REPO_ROOT, open_session
 
 ALLURE_FORMATTER = "allure_behave.formatter:AllureFormatter"
@@ -45,6 +47,7 @@ def open_run(context: Any) -> None:
     context.results_dir = results_dir(context.config)
     if context.results_dir is not None:
         clean_results(context.results_dir)
+        make_private(context.results_dir)
     context.session = None
     context.not_ready = ""
     context.evidence = Evidence(redactor=Redactor(), results_dir=context.results_dir or REPO_ROOT / "allure-results")
@@ -60,6 +63,7 @@ def open_run(context: Any) -> None:
         return
     context.evidence.redactor = context.session.redactor
     context.targets = context.session.targets
+    context.gpu = GpuReader.for_profile(context.session.profile)  # asked once, when a scenario first needs it
 
 
 def criterion_of(tags: list[str]) -> str:
@@ -88,6 +92,10 @@ def skip_reason(context: Any, tags: list[str]) -> str:
     if "destructive" in tags and not session.allow_destructive:
         return ("@destructive scenarios stop or restart parts of the target; this profile does not allow them. "
                 "Opt in with -D allow_destructive=yes on a target you may disturb.")
+    if "requires.gpu" in tags and context.gpu.unavailable_reason():
+        return f"@requires.gpu: no GPU can be read through {context.gpu.settings.source}: {context.gpu.unavailable_reason()}"
+    if "requires.prometheus" in tags and session.prometheus_unavailable():
+        return f"@requires.prometheus: {session.prometheus_unavailable()}"
     if "destructive" in tags and not session.can_control_parts():
         return ("@destructive: the suite cannot stop and start parts of this target "
                 "(only the embedded stack is controlled by the suite)")
@@ -103,6 +111,8 @@ def close_run(context: Any) -> None:
             print(f"\nTEST DATA NOT REMOVED ({len(problems)}): " + "; ".join(problems), flush=True)
         properties = session.properties()
         properties["run.test_data_left"] = "; ".join(problems) or "none"
+        if getattr(context, "gpu", None) is not None:  # GPU models, driver, CUDA; or why none can be read
+            properties.update(context.gpu.facts())
     else:
         properties = {"profile": str(context.config.userdata.get("profile", "?")),
                       "run.error": context.config_error or context.not_ready or "the run did not start"}
@@ -114,6 +124,10 @@ def close_run(context: Any) -> None:
     context.evidence.write_gates(reports_dir / "gates.json")
     if session is not None:
         session.close()
+    leaks = scan_for_secrets([d for d in (context.results_dir, reports_dir) if d is not None], context.evidence.redactor.secrets)
+    if leaks:
+        raise AssertionError(f"SECRETS FOUND IN THE EVIDENCE of this run, in {len(leaks)} file(s): {leaks[:5]}. "
+                             "The redactor missed them: treat every secret of this run as leaked and rotate it.")
     if context.not_ready:
         # Every scenario was skipped; the run must still fail: nothing about the product was learnt.
         raise EnvironmentNotReady(f"{ENVIRONMENT_NOT_READY}: {context.not_ready}")

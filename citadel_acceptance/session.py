@@ -6,6 +6,7 @@ options of the run, dotted names change one value of the profile.
 """
 from __future__ import annotations
 
+import functools
 import os
 import time
 from dataclasses import dataclass, field
@@ -126,6 +127,7 @@ class RunSession:
             props["stack.startup_s"] = str(self.stack_state.settings.get("startup_s", "attached"))
             for part, version in sorted(self.stack_state.versions.items()):
                 props[f"version.{part}"] = version
+        props["prometheus.url"] = self.prometheus_url or f"none: {self.prometheus_unavailable()}"
         relaxed = self.targets.relaxed()
         props["targets.relaxed"] = ", ".join(sorted({g.key for g in relaxed})) or "none"
         return props
@@ -148,6 +150,30 @@ class RunSession:
 
         launcher.kill_part(self.options.stack_dir, part)
 
+    @property
+    def prometheus_url(self) -> str:
+        """The Prometheus the monitoring scenarios query ("" when none is configured or running)."""
+        return str(self.profile.raw.get("monitoring", {}).get("prometheus_url", "")).rstrip("/")
+
+    def prometheus_unavailable(self) -> str:
+        """Why the monitoring scenarios cannot run against this target ("" when they can)."""
+        if self.stack_state is not None and not self.stack_state.prometheus_url:
+            return self.stack_state.settings.get("prometheus_missing") or (
+                f"the embedded stack in {self.options.stack_dir} runs no Prometheus (started by an older version of "
+                "the suite?): stop it and start it again")
+        if not self.prometheus_url:
+            return (f"profile {self.profile.name!r} configures no Prometheus: set [monitoring] prometheus_url "
+                    "(or -D monitoring.prometheus_url=URL)")
+        return ""
+
+    @functools.cached_property
+    def prometheus(self) -> Any:
+        """The Prometheus HTTP API client (citadel_acceptance.prometheus_probe), created at first use."""
+        from citadel_acceptance.prometheus_probe import PrometheusProbe
+
+        timeout = float(self.profile.raw.get("monitoring", {}).get("timeout_s", 10.0))
+        return PrometheusProbe(self.prometheus_url, timeout_s=timeout)
+
     def can_control_parts(self) -> bool:
         """Parts can be stopped and started only on the embedded stack."""
         return self.profile.embedded and self.stack_state is not None
@@ -159,6 +185,8 @@ class RunSession:
     def close(self) -> None:
         """Close the clients and stop the stack if this run started it (and was not asked to keep it)."""
         self.gateway.close()
+        if "prometheus" in self.__dict__:
+            self.prometheus.close()
         if self.started_stack and not self.options.keep_stack:
             from citadel_stack import launcher
 
@@ -174,7 +202,9 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
     if profile.embedded:
         state, started = _start_embedded(profile, options)
         profile = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url,
-                                         gateway_log=str(Path(state.stack_dir) / "logs" / "gateway.jsonl"))
+                                         gateway_log=str(Path(state.stack_dir) / "logs" / "gateway.jsonl"),
+                                         prometheus_url=state.prometheus_url,
+                                         tls_url=state.gateway_tls_url, ca_file=state.ca_file)
         for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn),
                             ("qdrant_api_key", state.vector_api_key), ("database_admin_dsn", state.owner_dsn)):
             var = profile.secret_vars.get(name)

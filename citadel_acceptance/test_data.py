@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from citadel_acceptance.data_api import DataApi, IssuedKey
 from citadel_acceptance.redaction import Redactor
@@ -41,6 +42,13 @@ class RunData:
         if exchange.status == 201 and isinstance(exchange.body, dict):
             self.documents.append((key, str(exchange.body["id"])))
         return exchange
+
+    def remove_document(self, key: IssuedKey, exchange: Any) -> None:
+        """Delete one document of this run now (the exchange that stored it)."""
+        if exchange.status == 201 and isinstance(exchange.body, dict):
+            document_id = str(exchange.body["id"])
+            if self.api.delete_document(key, document_id).status in (200, 404):
+                self.documents = [(k, d) for k, d in self.documents if d != document_id]
 
     def remove_all(self) -> list[str]:
         """Delete every document, then every key, of this run; returns what could not be removed."""

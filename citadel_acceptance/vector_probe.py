@@ -118,16 +118,37 @@ def run_points(qdrant: QdrantClient, name: str, run_id: str) -> int:
     return int(qdrant.count(name, count_filter=models.Filter(must=[condition]), exact=True).count)
 
 
-def snapshot_round_trip(qdrant: QdrantClient, name: str) -> tuple[bool, str]:
-    """Create a snapshot, list it, delete it: (supported, what happened)."""
+def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str | None) -> tuple[bool, str]:
+    """Snapshot the collection, restore it into a scratch collection, compare point counts, clean up.
+
+    Returns (supported, problem): a store without snapshots answers 404/501 at the first step. The
+    restore uploads the downloaded snapshot (Qdrant's `snapshots/upload`), so it needs no shared disk.
+    """
+    import httpx
+
     try:
         snapshot = qdrant.create_snapshot(name, wait=True)
     except UnexpectedResponse as exc:
         if exc.status_code in (404, 501):
             return False, f"the vector store does not support snapshots (HTTP {exc.status_code}: {exc.content[:200]!r})"
         raise
-    listed = [s.name for s in qdrant.list_snapshots(name)]
-    if snapshot is None or snapshot.name not in listed:
-        return True, f"snapshot {getattr(snapshot, 'name', None)} was created but is not listed ({listed})"
-    qdrant.delete_snapshot(name, snapshot.name, wait=True)
-    return True, ""
+    scratch = f"{name}_restore_check"
+    headers = {"api-key": api_key} if api_key else {}
+    problem = ""
+    try:
+        if snapshot is None or snapshot.name not in [s.name for s in qdrant.list_snapshots(name)]:
+            return True, f"snapshot {getattr(snapshot, 'name', None)} was created but is not listed"
+        data = httpx.get(f"{url}/collections/{name}/snapshots/{snapshot.name}", headers=headers, timeout=120).content
+        answer = httpx.post(f"{url}/collections/{scratch}/snapshots/upload?wait=true", headers=headers, timeout=300,
+                            files={"snapshot": (snapshot.name, data)})
+        if answer.status_code != 200:
+            problem = f"restoring the snapshot answered {answer.status_code}: {answer.text[:200]}"
+        else:
+            original, restored = qdrant.count(name, exact=True).count, qdrant.count(scratch, exact=True).count
+            if original != restored:
+                problem = f"the restored collection has {restored} points, the original {original}"
+    finally:
+        qdrant.delete_snapshot(name, snapshot.name, wait=True)
+        if qdrant.collection_exists(scratch):
+            qdrant.delete_collection(scratch)
+    return True, problem

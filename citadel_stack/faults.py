@@ -25,8 +25,13 @@ STACK_FAULTS = (
     Fault("pg_max_connections", "postgres", "pg_max_connections:N starts PostgreSQL with max_connections=N"),
     Fault("app_role_can_ddl", "postgres", "the gateway's application role may create tables in the public schema"),
     Fault("no_restart", "stack", "no supervisor: a part that crashes stays down"),
+    Fault("vector_store_no_auth", "stack", "the vector store starts without an API key: anyone may use it"),
     Fault("broken_backup", "stack", "the backup tool writes a dump cut in half"),
     Fault("cpu_hog", "stack", "two busy-looping processes keep both CPU cores occupied while the stack runs"),
+    Fault("rule_file_not_loaded", "prometheus", "rule_file_not_loaded:NAME leaves rules/NAME.yml out of Prometheus' rule_files"),
+    Fault("scrape_target_down", "prometheus", "scrape_target_down:JOB makes Prometheus scrape JOB at a wrong metrics path: the target is down"),
+    Fault("slow_scrape", "prometheus", "slow_scrape:SECONDS scrapes the vector store only every SECONDS s"),
+    Fault("disk_fill", "stack", "disk_fill:MB_PER_S reserves disk space at MB_PER_S a second (up to 15 GB, a quarter of the free space at most): storage runs out soon"),
     Fault("model_crash_every", "stack", "model_crash_every:S kills the chat model service every S seconds "
           "(SIGKILL) and starts it again 3 s later, as a supervisor would"),
 )

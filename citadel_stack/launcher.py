@@ -29,6 +29,7 @@ from citadel_stack import faults
 from citadel_stack.faults import validate_faults
 from citadel_stack.ports import free_port
 from citadel_stack.process import ProcessRef, spawn, wait_http_ok
+from citadel_stack.prometheus import part as prometheus_part
 from citadel_stack.state import StackState
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,7 @@ class StackSettings:
     vector_collection: str = "citadel_documents"
     vector_size: int = 576
     retention_days: int = 30
+    monitoring: dict = field(default_factory=dict)  # the profile's [monitoring] table: the stack's Prometheus
 
     @classmethod
     def from_profile(cls, raw: dict, routes: dict[str, str], faults: tuple[str, ...] = ()) -> StackSettings:
@@ -73,6 +75,7 @@ class StackSettings:
             vector_collection=vector.get("collection", cls.vector_collection),
             vector_size=int(vector.get("vector_size", cls.vector_size)),
             retention_days=int(raw.get("database", {}).get("retention_days", cls.retention_days)),
+            monitoring=dict(raw.get("monitoring", {})),
         )
 
     @property
@@ -150,7 +153,7 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
                   "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
                   "embedding_model": settings.embedding_model, "embedding_service": settings.embedding_service,
                   "vector_collection": settings.vector_collection, "vector_size": settings.vector_size,
-                  "retention_days": settings.retention_days},
+                  "retention_days": settings.retention_days, "monitoring": settings.monitoring},
         vector_api_key=f"qdk_{secrets.token_urlsafe(24)}",
         started_at=time.time(),
     )
@@ -161,6 +164,9 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
         for service in settings.services:
             _start_service(state, service)
         _start_gateway(state)
+        prometheus_part.start(state)  # left out, with the reason in the state, where no binary is installed
+        if faults.argument(settings.faults, "disk_fill") is not None:
+            prometheus_part.start_disk_fill(state, faults.argument(settings.faults, "disk_fill") or "")
         if faults.argument(settings.faults, "vector_store_down") is not None:
             state.process(VECTOR_STORE_PART).stop()
             state.settings["stopped_by_fault"] = [VECTOR_STORE_PART]
@@ -177,7 +183,7 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
     except Exception:
         stop(stack_dir)
         raise
-    state.versions = _versions(state)
+    state.versions = {**state.versions, **_versions(state)}
     state.settings["startup_s"] = round(time.monotonic() - t0, 2)
     state.save()
     return state
@@ -195,6 +201,27 @@ def _start_service(state: StackState, service: str) -> None:
     state.save()
 
 
+def _tls_files(state: StackState) -> dict[str, object]:
+    """A CA of the stack's own (trustme) and a server certificate for 127.0.0.1, made once per stack."""
+    import trustme
+
+    stack_dir = Path(state.stack_dir)
+    ca_file, cert_file, key_file = stack_dir / "ca.pem", stack_dir / "gateway-cert.pem", stack_dir / "gateway-key.pem"
+    if not key_file.exists():
+        ca = trustme.CA()
+        issued = ca.issue_cert("127.0.0.1", "localhost")
+        ca.cert_pem.write_to_path(str(ca_file))
+        issued.cert_chain_pems[0].write_to_path(str(cert_file))
+        for pem in issued.cert_chain_pems[1:]:
+            pem.write_to_path(str(cert_file), append=True)
+        issued.private_key_pem.write_to_path(str(key_file))
+        os.chmod(key_file, 0o600)
+    state.ca_file = str(ca_file)
+    port = state.ports.get("gateway_tls") or free_port()
+    state.ports["gateway_tls"] = port
+    return {"port": port, "certfile": str(cert_file), "keyfile": str(key_file)}
+
+
 def _start_vector_store(state: StackState) -> None:
     port = state.ports.get(VECTOR_STORE_PART) or free_port()
     stack_dir = Path(state.stack_dir)
@@ -203,7 +230,9 @@ def _start_vector_store(state: StackState) -> None:
     with os.fdopen(fd, "w") as handle:
         handle.write(state.vector_api_key)
     argv = [sys.executable, "-m", "citadel_stack.vector_store", "--host", "127.0.0.1", "--port", str(port),
-            "--api-key-file", str(key_file), "--log", str(stack_dir / "logs" / "vector-store.jsonl")]
+            "--log", str(stack_dir / "logs" / "vector-store.jsonl")]
+    if faults.argument(state.faults, "vector_store_no_auth") is None:
+        argv += ["--api-key-file", str(key_file)]
     for spec in faults.for_part(state.faults, "vector_store"):
         argv += ["--fault", spec]
     log_path = stack_dir / "logs" / "vector-store.log"
@@ -231,6 +260,7 @@ def _start_gateway(state: StackState) -> None:
         "vector_store": {"url": state.vector_url, "api_key": state.vector_api_key,
                          "collection": state.settings["vector_collection"], "vector_size": state.settings["vector_size"]},
     }
+    config["tls"] = _tls_files(state)
     if state.settings.get("embedding_model"):
         config["embeddings"] = {"model": state.settings["embedding_model"], "service": state.settings["embedding_service"],
                                 "upstream_model": state.settings["upstream_model"]}
@@ -242,6 +272,7 @@ def _start_gateway(state: StackState) -> None:
     ref = spawn([sys.executable, "-m", "citadel_stack.gateway", "--config", str(config_path)], log_path)
     state.ports[GATEWAY_PART] = port
     state.gateway_url = f"http://127.0.0.1:{port}"
+    state.gateway_tls_url = f"https://127.0.0.1:{config['tls']['port']}"
     state.set_process(GATEWAY_PART, ref)
     state.save()
     wait_http_ok(f"{state.gateway_url}/health", timeout_s=30, process=ref, log_path=log_path)
@@ -327,6 +358,8 @@ def start_part(stack_dir: Path, part: str) -> None:
             _start_gateway(state)
         elif part == SUPERVISOR_PART:
             _start_supervisor(state)
+        elif part == prometheus_part.PART:
+            prometheus_part.start(state)
         else:
             raise StackError(f"unknown part {part!r}; parts: {', '.join(state.processes)}")
 

@@ -27,7 +27,10 @@ class StackState:
     pg_port: int
     faults: list[str]
     vector_url: str = ""
+    gateway_tls_url: str = ""
+    ca_file: str = ""
     vector_api_key: str = ""  # secret
+    prometheus_url: str = ""  # the stack's Prometheus; "" when none runs (settings["prometheus_missing"] says why)
     processes: dict[str, dict[str, float]] = field(default_factory=dict)  # part -> {pid, create_time}
     ports: dict[str, int] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)

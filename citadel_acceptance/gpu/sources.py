@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import httpx
 
+from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.gpu.nvml import read_nvml
 from citadel_acceptance.gpu.snapshot import GpuDevice, GpuSnapshot, GpuUnavailable, throttle_names
 
@@ -58,7 +59,7 @@ class GpuSettings:
         table = raw.get("gpu", {})
         source = table.get("source", cls.source)
         if source not in SOURCES:
-            raise ValueError(f"gpu.source must be one of {', '.join(SOURCES)}, not {source!r}")
+            raise SuiteConfigError(f"gpu.source must be one of {', '.join(SOURCES)}, not {source!r}")
         return cls(source=source, gateway_path=table.get("gateway_path", cls.gateway_path),
                    prometheus_url=table.get("prometheus_url", "").rstrip("/"),
                    prometheus_selector=table.get("prometheus_selector", ""),

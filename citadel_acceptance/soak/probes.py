@@ -174,7 +174,7 @@ def probes_for(session: Any, settings: SoakSettings) -> SoakProbes:
     """The probes the profile and the target allow (memory and restarts may be unavailable, with a reason)."""
     gateway = session.profile.gateway
     metrics_url = f"{gateway.base_url}{gateway.metrics_path}"
-    timeout = min(10.0, max(2.0, settings.interval_s))
+    timeout = min(10.0, gateway.timeout_s)  # longer than the gateway's own probes of its parts (2 s each)
     stack_dir = Path(session.options.stack_dir) if session.stack_state is not None else None
     memory: Callable[[], float | None] = lambda: None
     memory_unavailable = ""

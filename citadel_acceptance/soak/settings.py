@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from citadel_acceptance.errors import SuiteConfigError
+
 MEMORY_SOURCES = ("process", "metrics", "none")
 RESTART_SOURCES = ("stack", "metrics", "none")
 
@@ -50,17 +52,17 @@ class SoakSettings:
         return settings
 
     def validate(self) -> None:
-        """Raise ValueError naming the first value that cannot make a soak."""
+        """Raise SuiteConfigError naming the first value that cannot make a soak."""
         if self.duration_s <= 0 or self.rate_rps <= 0 or self.interval_s <= 0 or self.window_s <= 0:
-            raise ValueError("soak.duration_s, rate_rps, interval_s and window_s must be above 0")
+            raise SuiteConfigError("soak.duration_s, rate_rps, interval_s and window_s must be above 0")
         if not 0 <= self.warmup_s < self.duration_s:
-            raise ValueError(f"soak.warmup_s ({self.warmup_s:g}) must be below soak.duration_s ({self.duration_s:g})")
+            raise SuiteConfigError(f"soak.warmup_s ({self.warmup_s:g}) must be below soak.duration_s ({self.duration_s:g})")
         if self.checkpoint_every_s < 1:
-            raise ValueError("soak.checkpoint_every_s must be at least 1 s")
+            raise SuiteConfigError("soak.checkpoint_every_s must be at least 1 s")
         if self.memory_source not in MEMORY_SOURCES:
-            raise ValueError(f"soak.memory_source must be one of {', '.join(MEMORY_SOURCES)}")
+            raise SuiteConfigError(f"soak.memory_source must be one of {', '.join(MEMORY_SOURCES)}")
         if self.restart_source not in RESTART_SOURCES:
-            raise ValueError(f"soak.restart_source must be one of {', '.join(RESTART_SOURCES)}")
+            raise SuiteConfigError(f"soak.restart_source must be one of {', '.join(RESTART_SOURCES)}")
 
     def as_dict(self) -> dict[str, Any]:
         """A JSON-ready view (kept in the checkpoint: a resumed run keeps the settings it started with)."""

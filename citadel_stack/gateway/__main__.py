@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import ssl
 import sys
 
 import uvicorn
@@ -23,16 +25,34 @@ def main(argv: list[str] | None = None) -> int:
         print(f"citadel gateway: {exc}", file=sys.stderr)
         return 2
     disable_created_metrics()  # no *_created series: this process exports only the gateway's registry
-    uvicorn.run(
-        create_app(config),
-        host=config.host,
-        port=config.port,
-        log_level="warning",
-        access_log=False,
-        lifespan="on",
-        timeout_graceful_shutdown=5,
-    )
+    app = create_app(config)
+    common = {"host": config.host, "log_level": "warning", "access_log": False, "timeout_graceful_shutdown": 5}
+    servers = [uvicorn.Server(uvicorn.Config(app, port=config.port, lifespan="on", **common))]
+    if config.tls is not None:
+        tls = uvicorn.Config(app, port=config.tls.port, lifespan="off", ssl_certfile=config.tls.certfile,
+                             ssl_keyfile=config.tls.keyfile, **common)
+        tls.load()
+        _harden(tls.ssl, weak="tls_1_0_accepted" in config.faults)
+        servers.append(uvicorn.Server(tls))
+    asyncio.run(_serve(servers))
     return 0
+
+
+def _harden(context: ssl.SSLContext, weak: bool) -> None:
+    """TLS 1.2 or newer only (fault tls_1_0_accepted, self-test only: TLS 1.0 and weak ciphers too)."""
+    if weak:
+        context.minimum_version = ssl.TLSVersion.TLSv1
+        context.set_ciphers("DEFAULT:@SECLEVEL=0")
+    else:
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+
+
+async def _serve(servers: list[uvicorn.Server]) -> None:
+    """The HTTP listener (with the app's lifespan) first, then the HTTPS one beside it."""
+    first = asyncio.create_task(servers[0].serve())
+    while not servers[0].started and not first.done():
+        await asyncio.sleep(0.05)
+    await asyncio.gather(first, *(server.serve() for server in servers[1:]))
 
 
 if __name__ == "__main__":

@@ -31,10 +31,12 @@ from .routes_chat import router as chat_router
 from .routes_health import router as health_router
 from .routes_admin import router as admin_router
 from .routes_documents import router as documents_router
+from .routes_embeddings import open_router as embeddings_open_router
 from .routes_embeddings import router as embeddings_router
 from .routes_models import build_models_router
 from .audit import AuditTrail
 from .response_cache import ResponseCache
+from .security import RateLimiter, SecurityHeadersMiddleware
 from .soak_faults import install_soak_faults
 from .runtime_config import RuntimeConfig
 from .stores import DocumentStore, KeyAdmin, run_lifecycle
@@ -99,10 +101,14 @@ def create_app(
                                          ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)
     if isinstance(db, Database):
         state.documents, state.keys = DocumentStore(db.pool), KeyAdmin(db.pool)
-        state.audit = AuditTrail(db.pool, enabled="config_not_audited" not in faults)
+        state.audit = AuditTrail(db.pool, enabled="config_not_audited" not in faults,
+                                 chained="audit_chain_broken" not in faults)
         state.runtime_config = RuntimeConfig(db.pool)
     if "cache_disabled" not in faults:
         state.cache = ResponseCache()
+    state.rate_limiter = RateLimiter(
+        lambda: int(state.runtime_config.current["rate_limit_per_minute"]) if state.runtime_config else 100,
+        enabled="rate_limit_off" not in faults, retry_after="no_retry_after" not in faults)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -147,16 +153,18 @@ def create_app(
             await db.close()
             request_log.write("info", event="stopped")
 
-    app = FastAPI(title="Citadel reference gateway", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(title="Citadel reference gateway", lifespan=lifespan, docs_url=None, redoc_url=None,
+                  openapi_url="/openapi.json")
     app.state.gateway = state
     app.include_router(health_router)
     app.include_router(build_models_router(config.faults))
     app.include_router(chat_router)
-    app.include_router(embeddings_router)
+    app.include_router(embeddings_open_router if "auth_bypass_embeddings" in faults else embeddings_router)
     app.include_router(documents_router)
     app.include_router(admin_router)
     install_soak_faults(app, faults)  # self-test only: leak_memory, latency_creep, intermittent_500
     app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
+    app.add_middleware(SecurityHeadersMiddleware, nosniff="missing_security_header" not in faults)
     _install_error_handlers(app)
     return app
 
@@ -206,7 +214,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every error answers with an OpenAI-shaped body."""
 
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
-        return JSONResponse(exc.body, status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(_with_trace(request, exc.body), status_code=exc.status_code, headers=exc.headers)
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
@@ -220,7 +228,16 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(openai_error_body("internal error in the gateway", type="server_error"), status_code=500)
+        return JSONResponse(_with_trace(request, openai_error_body("internal error in the gateway", type="server_error")),
+                            status_code=500)
+
+    def _with_trace(request: Request, body: dict) -> dict:
+        """Fault stack_trace_in_errors (self-test only): leak a traceback into the error message."""
+        if "stack_trace_in_errors" in request.app.state.gateway.config.faults:
+            import traceback
+
+            body["error"]["message"] += " | Traceback (most recent call last): " + " ".join(traceback.format_stack(limit=3))
+        return body
 
     app.add_exception_handler(GatewayError, gateway_error)  # type: ignore[arg-type]
     app.add_exception_handler(StarletteHTTPException, http_error)  # type: ignore[arg-type]

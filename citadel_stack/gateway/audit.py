@@ -22,9 +22,10 @@ def row_hash(prev_hash: str, actor: str, action: str, target: str, details: Any)
 class AuditTrail:
     """Appends rows under an advisory lock, so that the chain stays linear with many writers."""
 
-    def __init__(self, pool: AsyncConnectionPool, enabled: bool = True) -> None:
+    def __init__(self, pool: AsyncConnectionPool, enabled: bool = True, chained: bool = True) -> None:
         self._pool = pool
         self._enabled = enabled  # fault config_not_audited (self-test only)
+        self._chained = chained  # fault audit_chain_broken (self-test only)
 
     async def append(self, actor: str, action: str, target: str, details: dict[str, Any]) -> None:
         """One row chained to the last one."""
@@ -36,6 +37,10 @@ class AuditTrail:
                 cursor = await conn.execute("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
                 last = await cursor.fetchone()
                 prev = last[0] if last else GENESIS
+                if not self._chained:
+                    import secrets
+
+                    prev = secrets.token_hex(32)
                 await conn.execute(
                     "INSERT INTO audit_log (actor, action, target, details, prev_hash, hash) VALUES (%s, %s, %s, %s, %s, %s)",
                     (actor, action, target, json.dumps(details), prev, row_hash(prev, actor, action, target, details)))

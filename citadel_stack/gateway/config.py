@@ -26,7 +26,7 @@ CONFIG_KEYS = frozenset(
     }
 )
 # Optional: a gateway without them serves chat only (no embeddings, documents or retrieval).
-OPTIONAL_KEYS = frozenset({"embeddings", "vector_store", "retention_days"})
+OPTIONAL_KEYS = frozenset({"embeddings", "vector_store", "retention_days", "tls"})
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,15 @@ class VectorStoreConfig:
 
 
 @dataclass(frozen=True)
+class TlsConfig:
+    """An HTTPS listener beside the HTTP one: its port and certificate files."""
+
+    port: int
+    certfile: str
+    keyfile: str
+
+
+@dataclass(frozen=True)
 class GatewayConfig:
     """Everything one gateway process needs; see ``CONFIG_KEYS`` for the file's keys."""
 
@@ -82,6 +91,7 @@ class GatewayConfig:
     embeddings: EmbeddingsConfig | None = None
     vector_store: VectorStoreConfig | None = None
     retention_days: int = 30
+    tls: TlsConfig | None = None
 
     @classmethod
     def load(cls, path: str | Path) -> "GatewayConfig":
@@ -135,6 +145,7 @@ class GatewayConfig:
             embeddings=_parse_embeddings(raw.get("embeddings"), services),
             vector_store=_parse_vector_store(raw.get("vector_store")),
             retention_days=_positive_int(raw.get("retention_days", 30), "retention_days"),
+            tls=TlsConfig(**raw["tls"]) if raw.get("tls") else None,
         )
 
 

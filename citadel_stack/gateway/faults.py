@@ -79,6 +79,21 @@ GATEWAY_DELAY = _register("gateway_delay", "gateway_delay:MS adds MS ms to every
 CONFIG_NOT_AUDITED = _register("config_not_audited", "admin changes (configuration, keys) leave no audit row")
 REVOKE_NOT_ENFORCED = _register("revoke_not_enforced", "revoked keys keep working")
 LOG_WITHOUT_REQUEST_ID = _register("log_without_request_id", "request log lines carry no request id")
+AUTH_BYPASS_EMBEDDINGS = _register("auth_bypass_embeddings", "POST /v1/embeddings answers without authentication")
+ROLES_NOT_ENFORCED = _register("roles_not_enforced", "any valid key may use admin routes and store documents")
+RATE_LIMIT_OFF = _register("rate_limit_off", "no rate limit")
+NO_RETRY_AFTER = _register("no_retry_after", "429 answers carry no Retry-After header")
+STACK_TRACE_IN_ERRORS = _register("stack_trace_in_errors", "error answers carry a Python traceback with file paths")
+MISSING_SECURITY_HEADER = _register("missing_security_header", "answers lack X-Content-Type-Options: nosniff")
+TLS_1_0_ACCEPTED = _register("tls_1_0_accepted", "the HTTPS listener accepts TLS 1.0")
+AUDIT_CHAIN_BROKEN = _register("audit_chain_broken", "audit rows are not chained (prev_hash is random)")
+OWNER_FILTER_MISSING = _register("owner_filter_missing", "retrieval searches every owner's documents")
+INJECTION_GUARD_OFF = _register("injection_guard_off", "no prompt-injection guard on user messages and retrieved passages")
+COUNTER_NOT_INCREMENTED = _register(
+    "counter_not_incremented", "model_requests_total is exported with its labels but never incremented"
+)
+LABEL_MISSING = _register("label_missing", "model_requests_total is exported with an empty service label (absent to Prometheus)")
+LATENCY_NOT_MEASURED = _register("latency_not_measured", "model_inference_duration_seconds observes 0 s for every request")
 SLOW_MODEL = _register(
     "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
 )
@@ -144,7 +159,8 @@ class FaultSet:
 # Faults of the stability run (SC6), honoured by soak_faults.SoakFaultsMiddleware.
 LEAK_MEMORY = _register("leak_memory", "leak_memory:KB keeps KB kilobytes per request for the life of the gateway")
 LATENCY_CREEP = _register(
-    "latency_creep", "latency_creep:MS_PER_MIN delays chat requests by MS_PER_MIN ms per minute since the first one"
+    "latency_creep",
+    "latency_creep:MS_PER_MIN[:AFTER_S] delays chat requests by MS_PER_MIN ms per minute from AFTER_S s after the first",
 )
 INTERMITTENT_500 = _register(
     "intermittent_500", "intermittent_500:PERCENT answers PERCENT % of /v1/ requests with 500 (every k-th)"

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Container, Iterator
 
 import psutil
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+
+from .faults import COUNTER_NOT_INCREMENTED, LABEL_MISSING, LATENCY_NOT_MEASURED
 
 INFERENCE_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -52,6 +54,7 @@ class InferenceTracker:
     service: str
     started: float = field(default_factory=time.perf_counter)
     finished: bool = False
+    faults: Container[str] = ()  # counter_not_incremented, label_missing, latency_not_measured (self-test only)
 
     def finish(self, success: bool) -> None:
         """Record duration and outcome and leave the active gauge; later calls do nothing."""
@@ -60,8 +63,11 @@ class InferenceTracker:
         self.finished = True
         m = self.metrics
         m.active_connections.labels(self.model_name, self.service).dec()
-        m.inference_duration.labels(self.model_name, self.service).observe(time.perf_counter() - self.started)
-        m.model_requests.labels(self.model_name, self.service, "success" if success else "error").inc()
+        duration = 0.0 if LATENCY_NOT_MEASURED in self.faults else time.perf_counter() - self.started
+        m.inference_duration.labels(self.model_name, self.service).observe(duration)
+        service = "" if LABEL_MISSING in self.faults else self.service
+        counter = m.model_requests.labels(self.model_name, service, "success" if success else "error")
+        counter.inc(0 if COUNTER_NOT_INCREMENTED in self.faults else 1)
 
 
 class GatewayMetrics:
@@ -92,10 +98,10 @@ class GatewayMetrics:
         if with_system:
             self.registry.register(SystemCollector())
 
-    def start_inference(self, model_name: str, service: str) -> InferenceTracker:
+    def start_inference(self, model_name: str, service: str, faults: Container[str] = ()) -> InferenceTracker:
         """Count one chat request as active; call ``finish`` on the result when its answer ends."""
         self.active_connections.labels(model_name, service).inc()
-        return InferenceTracker(self, model_name, service)
+        return InferenceTracker(self, model_name, service, faults=faults)
 
     def render(self) -> bytes:
         """The Prometheus text exposition of the registry."""

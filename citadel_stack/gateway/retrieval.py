@@ -6,6 +6,7 @@ from typing import Any, Mapping
 from .database import ApiKey
 from .errors import bad_request
 from .runtime import GatewayState, require_feature
+from .security import neutralised
 from .vector_index import Hit
 
 MAX_TOP_K = 20
@@ -27,7 +28,8 @@ async def retrieve(state: GatewayState, key: ApiKey, query: str, top_k: int, met
     embedder = require_feature(state, "embeddings", state.embedder)
     index = require_feature(state, "a vector store", state.vector_index)
     vectors, _ = await embedder.embed([query])
-    return await index.search(vectors[0], key.owner or key.name, metadata, top_k)
+    owner = None if "owner_filter_missing" in state.config.faults else key.owner or key.name  # fault: self-test only
+    return await index.search(vectors[0], owner, metadata, top_k)
 
 
 def hit_view(hit: Hit) -> dict[str, Any]:
@@ -36,8 +38,9 @@ def hit_view(hit: Hit) -> dict[str, Any]:
             "metadata": hit.payload.get("metadata", {}), "text": hit.payload.get("text", "")}
 
 
-def context_message(hits: list[Hit]) -> dict[str, str]:
-    """A system message carrying the retrieved passages, each labelled with its document id."""
-    passages = "\n".join(f"[document {h.document_id}] {h.payload.get('text', '')}" for h in hits)
+def context_message(hits: list[Hit], guard: bool = True) -> dict[str, str]:
+    """A system message carrying the retrieved passages as quoted data, instruction-like text removed (guard)."""
+    clean = neutralised if guard else (lambda text: text)
+    passages = "\n".join(f"[document {h.document_id}] {clean(h.payload.get('text', ''))}" for h in hits)
     return {"role": "system", "content": "Answer using these documents and cite them by id when you use them:\n"
                                          + (passages or "(no matching document)")}

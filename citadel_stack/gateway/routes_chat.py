@@ -15,6 +15,7 @@ from .errors import GatewayError, bad_request
 from .faults import (FAIL_RATIO, GATEWAY_DELAY, LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE,
                      SINGLE_CHUNK_STREAM)
 from .response_cache import cache_key
+from .security import looks_like_injection
 from .request_tracking import request_context
 from .database import ApiKey
 from .retrieval import context_message, parse_request, retrieve
@@ -78,6 +79,12 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         route = validate_chat_request(body, state.config.models)
     request_context(request).model = route.model_id
     _check_max_tokens(state, body)
+    _check_parameters(body)
+    guard = "injection_guard_off" not in faults
+    if guard and any(looks_like_injection(str(m.get("content", ""))) for m in body.get("messages", [])
+                     if isinstance(m, dict) and m.get("role") == "user"):
+        raise bad_request("the request was refused: it looks like a prompt-injection attempt", param="messages",
+                          code="prompt_injection_detected")
     upstream_body = {**body, "model": route.upstream_model}
     citations = await _add_retrieved_context(state, key, body, upstream_body)
     await _injected_faults(state, route)
@@ -85,7 +92,7 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         return await _stream_in_one_chunk(state, route, body, {**upstream_body, "stream": False})
     if body.get("stream") is True:
         return await _stream_answer(state, route, body, upstream_body)
-    tracker = state.metrics.start_inference(route.model_id, route.service)
+    tracker = state.metrics.start_inference(route.model_id, route.service, state.config.faults)
     key_for_cache = cache_key(key.owner or key.name, body) if state.cache is not None else None
     answer = state.cache.get(key_for_cache) if key_for_cache else None
     if key_for_cache:
@@ -136,7 +143,8 @@ async def _add_retrieved_context(
     if not questions:
         raise bad_request("retrieval needs a user message with text", param="messages")
     hits = await retrieve(state, key, questions[-1], top_k, metadata)
-    upstream_body["messages"] = [context_message(hits), *body["messages"]]
+    upstream_body["messages"] = [context_message(hits, guard="injection_guard_off" not in state.config.faults),
+                                 *body["messages"]]
     return [{"document_id": h.document_id, "score": round(h.score, 6), "title": h.payload.get("title", "")} for h in hits]
 
 
@@ -172,7 +180,7 @@ async def _stream_answer(
     async def counted_prompt_tokens() -> int:
         return prompt_tokens
 
-    tracker = state.metrics.start_inference(route.model_id, route.service)
+    tracker = state.metrics.start_inference(route.model_id, route.service, state.config.faults)
     exits = AsyncExitStack()
     try:
         response = await exits.enter_async_context(upstream.open_stream(route.service, upstream_body))
@@ -216,3 +224,17 @@ def _check_max_tokens(state: GatewayState, body: Mapping[str, Any]) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1 or (cap is not None and value > cap):
         raise bad_request(f"'max_tokens' must be an integer from 1 to {cap if cap is not None else 'the model limit'}",
                           param="max_tokens")
+
+
+RANGES = {"temperature": (0.0, 2.0), "top_p": (0.0, 1.0), "presence_penalty": (-2.0, 2.0),
+          "frequency_penalty": (-2.0, 2.0)}
+
+
+def _check_parameters(body: Mapping[str, Any]) -> None:
+    """Sampling parameters within OpenAI's ranges, and only one choice per request: else 400, never a 5xx."""
+    for name, (low, high) in RANGES.items():
+        value = body.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high):
+            raise bad_request(f"'{name}' must be a number from {low:g} to {high:g}", param=name)
+    if body.get("n") not in (None, 1):
+        raise bad_request("'n' must be 1: one answer per request", param="n")

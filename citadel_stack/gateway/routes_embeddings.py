@@ -11,10 +11,10 @@ from .routes_chat import read_json_body
 from .runtime import gateway_state, require_api_key, require_feature
 
 router = APIRouter(dependencies=[Depends(require_api_key)])
+open_router = APIRouter()  # fault auth_bypass_embeddings (self-test only): the same route without authentication
 MAX_INPUTS = 64
 
 
-@router.post("/v1/embeddings")
 async def create_embeddings(request: Request) -> dict[str, Any]:
     """One embedding per input text, from the configured embedding model."""
     state = gateway_state(request)
@@ -34,3 +34,7 @@ async def create_embeddings(request: Request) -> dict[str, Any]:
     return {"object": "list", "model": embedder.config.model_id,
             "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
+
+
+router.add_api_route("/v1/embeddings", create_embeddings, methods=["POST"])
+open_router.add_api_route("/v1/embeddings", create_embeddings, methods=["POST"])

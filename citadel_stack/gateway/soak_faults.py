@@ -4,7 +4,8 @@ One raw ASGI middleware honours all three, installed inside the request tracking
 request is still logged like any other):
 
 - ``leak_memory:KB`` keeps KB kilobytes per request (every path) in a list that is never emptied;
-- ``latency_creep:MS_PER_MIN`` delays each chat request by MS_PER_MIN ms per minute since the first one;
+- ``latency_creep:MS_PER_MIN[:AFTER_S]`` delays each chat request by MS_PER_MIN ms per minute since AFTER_S
+  seconds (default 0) after the first chat request;
 - ``intermittent_500:PERCENT`` answers every k-th API request (``/v1/...``, k = 100 / PERCENT) with 500.
 """
 
@@ -28,7 +29,7 @@ class SoakFaultsMiddleware:
     def __init__(self, app: ASGIApp, faults: FaultSet) -> None:
         self.app = app
         self.leak_bytes = (faults.number(LEAK_MEMORY) or 0) * 1024
-        self.creep_s_per_min = (faults.number(LATENCY_CREEP) or 0) / 1000
+        self.creep_s_per_min, self.creep_after_s = creep_arguments(faults)
         percent = faults.number(INTERMITTENT_500) or 0
         self.fail_every = max(1, round(100 / percent)) if percent else 0
         self.kept: list[bytearray] = []
@@ -45,13 +46,24 @@ class SoakFaultsMiddleware:
         if self.creep_s_per_min and path == CHAT_PATH:
             now = time.monotonic()
             self.first_chat = self.first_chat if self.first_chat is not None else now
-            await anyio.sleep(self.creep_s_per_min * (now - self.first_chat) / 60)
+            creeping_s = max(0.0, now - self.first_chat - self.creep_after_s)
+            if creeping_s:
+                await anyio.sleep(self.creep_s_per_min * creeping_s / 60)
         if self.fail_every and path.startswith("/v1/"):
             self.api_requests += 1
             if self.api_requests % self.fail_every == 0:
                 await _answer_500(send)
                 return
         await self.app(scope, receive, send)
+
+
+def creep_arguments(faults: FaultSet) -> tuple[float, float]:
+    """(seconds of delay per minute, seconds before the creep starts) of ``latency_creep:MS_PER_MIN[:AFTER_S]``."""
+    for args in faults.args_of(LATENCY_CREEP):
+        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
+            raise ValueError(f"latency_creep needs MS_PER_MIN[:AFTER_S], e.g. latency_creep:600:30, got {':'.join(args)!r}")
+        return int(args[0]) / 1000, float(args[1]) if len(args) == 2 else 0.0
+    return 0.0, 0.0
 
 
 async def _answer_500(send: Send) -> None:
@@ -64,6 +76,7 @@ async def _answer_500(send: Send) -> None:
 def install_soak_faults(app: object, faults: FaultSet) -> None:
     """Add the middleware when one of its faults is set (call before the request tracking is added)."""
     if {LEAK_MEMORY, LATENCY_CREEP, INTERMITTENT_500} & set(faults.names):
-        for name in (LEAK_MEMORY, LATENCY_CREEP, INTERMITTENT_500):
+        for name in (LEAK_MEMORY, INTERMITTENT_500):
             faults.number(name)  # a malformed argument stops the gateway at start, not at the first request
+        creep_arguments(faults)
         app.add_middleware(SoakFaultsMiddleware, faults=faults)  # type: ignore[attr-defined]

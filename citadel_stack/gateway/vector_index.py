@@ -86,9 +86,9 @@ class VectorIndex:
         await self._call("storing the document vector", lambda: self._client.upsert(
             self.config.collection, wait=True, points=[models.PointStruct(id=point_id, vector=vector, payload=dict(payload))]))
 
-    async def search(self, vector: list[float], owner: str, metadata: Mapping[str, Any], top_k: int) -> list[Hit]:
-        """The owner's nearest documents whose metadata matches every given key."""
-        conditions = [models.FieldCondition(key="owner", match=models.MatchValue(value=owner))]
+    async def search(self, vector: list[float], owner: str | None, metadata: Mapping[str, Any], top_k: int) -> list[Hit]:
+        """The owner's nearest documents whose metadata matches every given key (owner None: every owner's)."""
+        conditions = [models.FieldCondition(key="owner", match=models.MatchValue(value=owner))] if owner else []
         if not self._ignore_filter:
             conditions += [models.FieldCondition(key=f"metadata.{k}", match=models.MatchValue(value=v))
                            for k, v in metadata.items()]

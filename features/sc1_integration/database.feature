@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @database
+@allure.epic:MVP-2 @allure.story:SC1 @critical @database @db_schema
 Feature: The database holds what the gateway needs, and old data is removed on schedule
   As the database administrator accepting MVP-2
   I need the schema the gateway relies on to be complete, and data older than its retention to be removed

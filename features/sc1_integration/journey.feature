@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @database @vector
+@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @database @vector @journey
 Feature: A user's question is answered from their own document, and every part of the system records it
   As the product owner accepting MVP-2
   I need a document a user stores to be used when they ask about it, and every part of the system to keep its record

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @vector
+@allure.epic:MVP-2 @allure.story:SC1 @critical @vector @vector_functional
 Feature: The vector store keeps each user's documents findable, by meaning and by their metadata
   As the product owner accepting MVP-2
   I need the enhanced vector store of task T2-006 to be set up as planned and to search within the filters asked for
@@ -14,6 +14,6 @@ Feature: The vector store keeps each user's documents findable, by meaning and b
     When the user searches their documents of the "finance" department
     Then every document found belongs to that department
 
-  Scenario: A snapshot of the documents collection can be taken, listed and removed
+  Scenario: A snapshot of the documents collection restores with every point
     When a snapshot of the documents collection is taken
-    Then the snapshot is listed and can be removed
+    Then the snapshot restores into a collection with the same points

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @critical @vector
+@allure.epic:MVP-2 @allure.story:SC2 @critical @vector @vector_perf
 Feature: The vector store searches and embeds within its MVP-2 targets, also under concurrent use
   As the operations lead accepting MVP-2
   I need similarity search and embeddings to be as fast and as accurate as task T2-006 promises

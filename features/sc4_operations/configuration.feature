@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @admin
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @admin @config
 Feature: Configuration changes are audited and can be rolled back
   As the operations lead running Citadel
   I need every configuration change to leave a trace of who changed what, and to be reversible

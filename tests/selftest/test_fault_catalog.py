@@ -22,6 +22,14 @@ OUTAGE = "A stopped model service is reported unreachable while the gateway keep
 REFUSED, NO_ECHO = "A request with {} is refused", "A refused request with {} does not repeat it back"
 UNKNOWN_KEY, MALFORMED = "an API key the system never issued", "a malformed authorization header"
 MODELS = ("mixtral", "hermes", "openchat", "phi3")
+EVERYWHERE = "Every protected endpoint refuses {}"
+CREDENTIALS = ("no API key", "a malformed authorization header", "an API key the system never issued", "a revoked API key")
+RATE = "The 101st request in a minute is refused with 429, and service resumes after waiting"
+ABUSE = "Oversized, malformed and out-of-range requests get a client error that reveals nothing"
+TRANSPORT = "Only TLS 1.2 or newer is accepted, and answers carry the security headers"
+COMPONENTS = "The components hold their own line"
+ISOLATION = "One user cannot read, list, delete or retrieve another user's document"
+INJECTION = "Prompt injections, direct and through a document, are not obeyed"
 KEYS = "A rotated key works, while the replaced and the revoked values are refused"
 JOURNEY = ["The answer cites the user's document", "The request log holds a row for each request the user made",
            "The vector store holds the document with its owner and metadata", "The gateway counts exactly the requests it was sent"]
@@ -33,57 +41,61 @@ SCHEMA, PLANS = "Every table, index and constraint the gateway needs exists", "E
 QUERIES_FAST = "Critical queries stay under the optimised-query target under concurrent load"
 BURST, SLOW_STATEMENTS = "200 connections at once are all served, and released afterwards", "No statement of the application is slow on average"
 LIFECYCLE, DDL = "The data-lifecycle job removes rows older than the retention period", "The application's database role cannot create a table"
-SNAPSHOT = "A snapshot of the documents collection can be taken, listed and removed"
+SNAPSHOT = "A snapshot of the documents collection restores with every point"
 VECTOR_OUTAGE = "With the vector store down, chat is served and retrieval is refused as unavailable"
 
-# The features each fault concerns: the self-test runs those (behave tag expression) against a stack with the fault.
-GATEWAY, DATABASE, VECTOR = "@gateway and not @vector and not @load and not @cache", "@database", "@vector"
+# Each case runs only the features its fault concerns (a behave tag expression): exact within them.
 
 # fault -> (features concerned, {scenario name: a fragment its failure message must contain})
 EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
-    "no_done_marker": (GATEWAY, {STREAM: "ended without it"}),
-    "no_v1_models": (GATEWAY, {LIST_OPENAI: "expected HTTP 200, got 404", OPENAI: "models.list() failed"}),
-    "hide_model:phi3": (GATEWAY, {LIST_OPENAI: "missing ['phi3']", LIST_PLAN: "missing ['phi3']",
+    "no_done_marker": ("@stream", {STREAM: "ended without it"}),
+    "no_v1_models": ("@models or @openai", {LIST_OPENAI: "expected HTTP 200, got 404", OPENAI: "models.list() failed"}),
+    "hide_model:phi3": ("@models or @openai", {LIST_OPENAI: "missing ['phi3']", LIST_PLAN: "missing ['phi3']",
                                   OPENAI: "did not list ['phi3']"}),
-    "no_usage": (GATEWAY, {**{CHAT.format(m): "expected a usage object in the answer" for m in MODELS},
+    "no_usage": ("@chat or @stream or @openai", {**{CHAT.format(m): "expected a usage object in the answer" for m in MODELS},
                            STREAM: "expected a usage object in the stream's usage chunk", OPENAI: "carries no usable usage"}),
-    "leak_upstream_model": (GATEWAY, {**{CHAT.format(m): f"expected model '{m}', got 'smollm2'" for m in MODELS},
+    "leak_upstream_model": ("@chat or @stream", {**{CHAT.format(m): f"expected model '{m}', got 'smollm2'" for m in MODELS},
                                       STREAM: "expected model 'hermes' in every chunk"}),
-    "slow_model:phi3:2500": (GATEWAY, {CHAT.format("phi3"): "response time for phi3: expected < 2000 ms"}),
-    "no_request_validation": (GATEWAY, {"A request for a model that is not served is refused with a clear error": "expected 400, got 200",
+    "slow_model:phi3:2500": ("@chat", {CHAT.format("phi3"): "response time for phi3: expected < 2000 ms"}),
+    "no_request_validation": ("@chat", {"A request for a model that is not served is refused with a clear error": "expected 400, got 200",
                                         "A request without any message is refused with a clear error": "expected 400, got 200"}),
-    "single_chunk_stream": (GATEWAY, {STREAM: "got 1 chunk(s) with text", OPENAI: "received 1 streamed chunk(s) with text"}),
-    "health_omits_model:phi3": (GATEWAY, {HEALTH_NAMES: "model 'phi3' is missing", HEALTH_MODELS_NAMES: "model 'phi3' is missing",
+    "single_chunk_stream": ("@stream or @openai", {STREAM: "got 1 chunk(s) with text", OPENAI: "received 1 streamed chunk(s) with text"}),
+    "health_omits_model:phi3": ("@health or @outage", {HEALTH_NAMES: "model 'phi3' is missing", HEALTH_MODELS_NAMES: "model 'phi3' is missing",
                                           HEALTH_OK: "model 'phi3' is reported 'missing'",
                                           OUTAGE: "model 'phi3' runs on the stopped service but is reported None"}),
-    "health_reports_down": (GATEWAY, {HEALTH_OK: "is reported 'unreachable'",
+    "health_reports_down": ("@health", {HEALTH_OK: "is reported 'unreachable'",
                                       HEALTH_AGREES: "the gateway reports 'unreachable', a direct check finds 'healthy'"}),
-    "health_always_healthy": (GATEWAY, {OUTAGE: "is stopped but reported 'healthy', expected 'unreachable'"}),
-    "health_fails_during_outage": (GATEWAY, {OUTAGE: "expected HTTP 200, got 500"}),
-    "accept_unknown_key": (GATEWAY, {REFUSED.format(UNKNOWN_KEY): "expected 401, got 200",
+    "health_always_healthy": ("@outage", {OUTAGE: "is stopped but reported 'healthy', expected 'unreachable'"}),
+    "health_fails_during_outage": ("@outage", {OUTAGE: "expected HTTP 200, got 500"}),
+    "accept_unknown_key": ("@auth or @auth_everywhere or @keys", {REFUSED.format(UNKNOWN_KEY): "expected 401, got 200",
+                                     EVERYWHERE.format(UNKNOWN_KEY): "expected 401, got",
+                                     EVERYWHERE.format("a revoked API key"): "expected 401, got",
                                      KEYS: "old value after rotation: expected 401, got 200"}),
-    "auth_optional": (GATEWAY, {REFUSED.format("no API key"): "expected 401, got 200",
+    "auth_optional": ("@auth or @auth_everywhere", {REFUSED.format("no API key"): "expected 401, got 200",
+                                EVERYWHERE.format("no API key"): "expected 401, got",
+                                EVERYWHERE.format(MALFORMED): "expected 401, got",
                                 REFUSED.format(MALFORMED): "expected 401, got 200"}),
-    "echo_credential": (GATEWAY, {NO_ECHO.format(UNKNOWN_KEY): "repeats the credential",
+    "echo_credential": ("@auth or @auth_everywhere", {NO_ECHO.format(UNKNOWN_KEY): "repeats the credential",
+                                  **{EVERYWHERE.format(c): "repeats the credential" for c in CREDENTIALS[1:]},
                                   NO_ECHO.format(MALFORMED): "repeats the credential"}),
-    "drop_index:documents_owner_created_at_idx": (DATABASE, {SCHEMA: "missing index 'documents_owner_created_at_idx'",
+    "drop_index:documents_owner_created_at_idx": ("@db_schema or @db_perf", {SCHEMA: "missing index 'documents_owner_created_at_idx'",
                                                              PLANS: "'documents_of_owner' scans documents sequentially"}),
-    "slow_query:80": (DATABASE, {SLOW_STATEMENTS: "slowest statement mean: expected < 50 ms"}),
-    "no_request_log": (DATABASE, {JOURNEY[1]: "expected 1 request-log row, found 0"}),
-    "lifecycle_disabled": (DATABASE, {LIFECYCLE: "request-log rows are older than 30 days"}),
-    "pg_max_connections:100": (DATABASE, {BURST: "concurrent connections served: expected >= 200"}),
-    "app_role_can_ddl": (DATABASE, {DDL: "it succeeded (rolled back)"}),
-    "retrieval_ignores_filter": (VECTOR, {FILTER: "has department"}),
-    "ignore_filter": (VECTOR, {FILTER: "has department"}),
-    "wrong_vector_size:384": (VECTOR, {COLLECTION: "expected vector size 576, the collection has 384",
+    "slow_query:80": ("@db_perf", {SLOW_STATEMENTS: "slowest statement mean: expected < 50 ms"}),
+    "no_request_log": ("@journey", {JOURNEY[1]: "expected 1 request-log row, found 0"}),
+    "lifecycle_disabled": ("@db_schema", {LIFECYCLE: "request-log rows are older than 30 days"}),
+    "pg_max_connections:100": ("@db_perf", {BURST: "concurrent connections served: expected >= 200"}),
+    "app_role_can_ddl": ("@db_role", {DDL: "it succeeded (rolled back)"}),
+    "retrieval_ignores_filter": ("@vector_functional", {FILTER: "has department"}),
+    "ignore_filter": ("@vector_functional", {FILTER: "has department"}),
+    "wrong_vector_size:384": ("@vector_functional or @journey or @vector_perf", {COLLECTION: "expected vector size 576, the collection has 384",
                                        **{name: "Vector dimension error" for name in JOURNEY}, FILTER: "Vector dimension error",
                                        SEARCH: "Vector dimension error", CONCURRENT: "Vector dimension error",
                                        RECALL: "Vector dimension error", EMBED: "Vector dimension error"}),
-    "slow_embeddings:250": (VECTOR, {EMBED: "embedding p95: expected < 200 ms"}),
-    "degrade_ann:0.3": (VECTOR, {RECALL: "recall@10: expected >= 0.95"}),
-    "slow_search:300": (VECTOR, {SEARCH: "similarity search p95: expected < 150 ms",
+    "slow_embeddings:250": ("@vector_perf", {EMBED: "embedding p95: expected < 200 ms"}),
+    "degrade_ann:0.3": ("@vector_perf", {RECALL: "recall@10: expected >= 0.95"}),
+    "slow_search:300": ("@vector_perf", {SEARCH: "similarity search p95: expected < 150 ms",
                                  CONCURRENT: "similarity search p95: expected < 150 ms"}),
-    "vector_store_down": (VECTOR, {COLLECTION: "", SNAPSHOT: "", **{name: "the vector store is unavailable" for name in JOURNEY},
+    "vector_store_down": ("@vector_functional or @journey or @vector_perf", {COLLECTION: "", SNAPSHOT: "", **{name: "the vector store is unavailable" for name in JOURNEY},
                                    FILTER: "the vector store is unavailable", SEARCH: "the vector store is unavailable",
                                    CONCURRENT: "the vector store is unavailable", RECALL: "the vector store is unavailable",
                                    EMBED: "the vector store is unavailable"}),
@@ -101,12 +113,83 @@ EXPECTED_FAILURES.update({
     "no_restart": ("@recovery", {"A crashed model service is healthy again within 3 minutes":
                                  "time to recover: expected < 30 s, measured inf"}),
     "broken_backup": ("@backup", {"A backup restores every table with the same rows and content": "exited 1"}),
-    "config_not_audited": ("@admin", {"A configuration change is audited and rolled back": "no audit row records the change"}),
-    "revoke_not_enforced": ("@admin", {KEYS: "new value after revocation: expected 401, got 200"}),
+    "config_not_audited": ("@config", {"A configuration change is audited and rolled back": "no audit row records the change"}),
+    "revoke_not_enforced": ("@keys", {KEYS: "new value after revocation: expected 401, got 200"}),
+    "auth_bypass_embeddings": ("@auth_everywhere", {EVERYWHERE.format(c): "POST /v1/embeddings: expected 401" for c in CREDENTIALS}),
+    "roles_not_enforced": ("@authz", {"A user key cannot use any operator endpoint": "expected 403",
+                                      "A read-only key cannot store documents": "expected 403, got 201"}),
+    "rate_limit_off": ("@ratelimit", {RATE: "request 101 in the minute: expected 429, got 200"}),
+    "no_retry_after": ("@ratelimit", {RATE: "the 429 carries no Retry-After header"}),
+    "stack_trace_in_errors": ("@abuse and not @ratelimit", {ABUSE: "the error body reveals"}),
+    "missing_security_header": ("@transport", {TRANSPORT: "X-Content-Type-Options is None, expected nosniff"}),
+    "tls_1_0_accepted": ("@transport", {TRANSPORT: "TLS 1.0 was accepted"}),
+    "audit_chain_broken": ("@components", {COMPONENTS: "the chain is broken at rows"}),
+    "vector_store_no_auth": ("@components", {COMPONENTS: "the vector store answered 200 without a key"}),
+    "owner_filter_missing": ("@authz", {ISOLATION: "chat with retrieval cited the other user's document"}),
+    "injection_guard_off": ("@llm", {INJECTION: "prompt-injection hit rate"}),
     "log_without_request_id": ("@logs", {"The request id of an answer leads to its structured log line":
                                          "no log line carries the request id"}),
 })
 
+# The stability run (SC6): a 40-second soak per fault (the profile's is minutes; the plan's 72 hours), two
+# latency windows of about 25 requests. On two shared cores a window's p95 can double with what else runs, so
+# the self-test holds drift to 2.5 and latency_creep leaves the first window alone, then adds seconds.
+SOAK = "@soak"
+SHORT_SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1.5", "soak.warmup_s": "5", "soak.window_s": "17",
+              "soak.interval_s": "2", "soak.checkpoint_every_s": "20", "overrides.stability.duration_h.value": "0.01",
+              "overrides.stability.latency_drift_ratio.value": "2.5"}
+SOAK_AVAILABLE, SOAK_ERRORS = "The system stays available throughout the run", "Requests keep succeeding throughout the run"
+SOAK_DRIFT, SOAK_MEMORY = "Answers do not slow down over the run", "The gateway does not leak memory"
+SOAK_RESTARTS = "No part of the system restarts unplanned"
+EXPECTED_FAILURES.update({
+    "leak_memory:512": (SOAK, {SOAK_MEMORY: "gateway memory slope: expected < 300 MB/h"}),
+    "latency_creep:30000:23": (SOAK, {SOAK_DRIFT: "latency drift: expected <= 2.5 x first window"}),
+    "intermittent_500:5": (SOAK, {SOAK_ERRORS: "soak error rate: expected < 0.1 %"}),
+    "model_crash_every:10": (SOAK, {SOAK_AVAILABLE: "availability: expected >= 95 %", SOAK_ERRORS: "soak error rate",
+                                    SOAK_RESTARTS: "model_service:smollm2: process"}),
+})
+GPU_SCENARIOS = {"The planned GPUs are in place with their memory", "GPU memory stays within the serving limit",
+                 "Every GPU runs clear of its slowdown temperature",
+                 "No GPU reports an uncorrectable memory error or a hardware slowdown",
+                 "The GPUs do the work when the models serve requests"}
+
+
+def skipped_gpu_scenarios() -> set[str]:
+    """The GPU scenarios, where this machine's NVML cannot be read (they must be skipped, never passed)."""
+    from citadel_acceptance.gpu import GpuReader, GpuSettings
+
+    return GPU_SCENARIOS if GpuReader(GpuSettings()).unavailable_reason() else set()
+
+
+# Monitoring (SC3): each fault runs against the monitoring features it concerns.
+TARGETS_UP, SCRAPE_EVERY = "Every part that exposes metrics is being collected", "Metrics are collected at least every 10 seconds"
+FAMILIES = "Every planned metric is exposed with its labels and bucket bounds"
+COUNTERS = "The gateway's request counters agree with what the clients saw"
+RULES, FORECAST = "Every planned alert and predictive rule is loaded", "Memory and disk are not forecast to run out within the forecast horizon"
+ERROR_ALERT = "A burst of failing inference requests raises the inference-error alert"
+ANOMALY = "A sudden slowdown of a model is flagged as an anomaly"
+EXPECTED_FAILURES.update({
+    "scrape_target_down:qdrant": ("@monitoring and @scrape", {TARGETS_UP: "qdrant target 127.0.0.1:"}),
+    "scrape_target_down:citadel-gateway": ("@monitoring and (@scrape or @forecast)", {
+        TARGETS_UP: "server returned HTTP status 404", FORECAST: "answered an empty vector"}),
+    "slow_scrape:15": ("@monitoring and @scrape", {SCRAPE_EVERY: "scrape interval: expected <= 10 s, measured 15 s"}),
+    "label_missing": ("@monitoring and @metrics", {FAMILIES: "samples lack the label 'service'"}),
+    "counter_not_incremented": ("@monitoring and (@metrics or @errors)", {
+        COUNTERS: 'model_requests_total{status="success"} of hermes grew by 0, expected exactly 5',
+        ERROR_ALERT: "ModelInferenceErrors for phi3 was not pending or firing within 20 s"}),
+    "latency_not_measured": ("@monitoring and @anomaly", {
+        ANOMALY: "InferenceLatencyAnomaly for openchat was not pending or firing within 30 s"}),
+    "rule_file_not_loaded:alerts": ("@monitoring and (@rules or @errors)", {
+        RULES: "not loaded: ServiceDown, HighCPUUsage, HighMemoryUsage, ModelInferenceErrors",
+        ERROR_ALERT: "the alert rule ModelInferenceErrors is not loaded"}),
+    "rule_file_not_loaded:predictive": ("@monitoring and @rules", {
+        RULES: "not loaded: MemoryExhaustionPredicted, DiskExhaustionPredicted, model:inference_latency_p95_seconds:5m, "
+               "InferenceLatencyTrendingUp"}),
+    "rule_file_not_loaded:anomaly": ("@monitoring and (@rules or @anomaly)", {
+        RULES: "not loaded: model:inference_latency_mean_seconds:recent, InferenceLatencyAnomaly",
+        ANOMALY: "the alert rule InferenceLatencyAnomaly is not loaded"}),
+    "disk_fill:500": ("@monitoring and @forecast", {FORECAST: "time to exhaustion for disk: expected >= 0.25 h"}),
+})
 
 def test_every_fault_of_the_catalog_has_its_expected_failures():
     assert {fault_name(spec.split("|")[0]) for spec in EXPECTED_FAILURES} == set(CATALOG), \
@@ -117,13 +200,14 @@ def test_every_fault_of_the_catalog_has_its_expected_failures():
 def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(tmp_path):
     with embedded_stack(tmp_path / "stack") as state:
         before = stored_objects(state)
-        run = run_suite(tmp_path / "run", {"stack_dir": str(tmp_path / "stack")})
+        run = run_suite(tmp_path / "run", {"stack_dir": str(tmp_path / "stack"), **SHORT_SOAK})
         after = stored_objects(state)
         secrets = [state.admin_key, state.vector_api_key, state.database_dsn.split(":")[2].split("@")[0],
                    state.owner_dsn.split(":")[2].split("@")[0]]
     assert run.returncode == 0, run.output[-3000:]
     assert len(run.scenarios) >= 39 and not run.failed(), {k: v[:300] for k, v in run.failed().items()}
-    assert run.skipped() == {SNAPSHOT}, "only the snapshot scenario may skip here (the stand-in has no snapshots)"
+    assert run.skipped() == {SNAPSHOT} | skipped_gpu_scenarios(), \
+        "only the snapshot scenario (the stand-in has no snapshots) and, without NVML, the GPU ones may skip here"
     assert after == before, f"the run left test data behind: before {before}, after {after}"
     evidence = all_text_under(run.results_dir) + all_text_under(tmp_path / "run" / "reports") + run.output
     for secret in secrets:
@@ -138,7 +222,8 @@ def test_fault_fails_exactly_its_scenarios(fault, tmp_path):
     tags, expected = EXPECTED_FAILURES[fault]
     spec = fault.split("|")[0]
     with embedded_stack(tmp_path / "stack", faults=(spec,)):
-        run = run_suite(tmp_path / "run", {"stack_dir": str(tmp_path / "stack"), "faults": spec}, tags=tags)
+        userdata = {"stack_dir": str(tmp_path / "stack"), "faults": spec, **(SHORT_SOAK if tags == SOAK else {})}
+        run = run_suite(tmp_path / "run", userdata, tags=tags)
     failed = run.failed()
     unexpected = {name: failed[name][:300] for name in set(failed) - set(expected)}
     missing = sorted(set(expected) - set(failed))

@@ -514,7 +514,7 @@ def test_migrations_and_queries_against_postgres(pg_admin_dsn: str) -> None:
     import psycopg
     from psycopg.conninfo import make_conninfo
 
-    from citadel_stack.gateway.database import Database, apply_migrations
+    from citadel_stack.gateway.database import Database, apply_migrations, discover_migrations
 
     admin_dsn = pg_admin_dsn
     dbname = f"gwtest_{uuid.uuid4().hex[:8]}"
@@ -526,7 +526,7 @@ def test_migrations_and_queries_against_postgres(pg_admin_dsn: str) -> None:
     try:
         owner = make_conninfo(admin_dsn, dbname=dbname, user="citadel_owner")
         app = make_conninfo(admin_dsn, dbname=dbname, user="citadel_app")
-        assert run(apply_migrations(owner)) == ["0001"]
+        assert run(apply_migrations(owner)) == [m.version for m in discover_migrations()]
         assert run(apply_migrations(owner)) == []
 
         async def exercise() -> None:
