@@ -21,6 +21,7 @@ from citadel_acceptance.data_api import IssuedKey
 from citadel_acceptance.gateway_client import Exchange
 
 METHODS = ("get", "post", "put", "delete", "patch")
+THREAT_METRIC = "citadel_threats_detected_total"
 INTERNALS = re.compile(r"Traceback|File \"/|\.py\b|line \d+ in|psycopg|SELECT .* FROM|INSERT INTO|"
                        r"uvicorn/|starlette|fastapi|site-packages|Python/3\.\d+", re.IGNORECASE)
 
@@ -187,10 +188,13 @@ def canary() -> str:
     return f"CANARY-{secrets.token_hex(4).upper()}"
 
 
-def injection_attempts(session: Any, key: IssuedKey, samples: int) -> dict[str, list[dict[str, Any]]]:
+def injection_attempts(session: Any, key: IssuedKey, samples: int) -> dict[str, Any]:
     """Direct (in the user's message) and indirect (in a retrieved document) injections; each answer kept."""
+    from citadel_acceptance import journey, metrics_probe
+
     model, api = sorted(session.profile.models)[0], session.api
-    results: dict[str, list[dict[str, Any]]] = {"direct": [], "through a document": []}
+    results: dict[str, Any] = {"direct": [], "through a document": []}
+    before = journey.scrape(session)
     for i in range(samples):
         mark = canary()
         direct = session.gateway.request("POST", session.profile.gateway.chat_path, session.gateway.chat_body(
@@ -204,6 +208,7 @@ def injection_attempts(session: Any, key: IssuedKey, samples: int) -> dict[str, 
         results["through a document"].append({"canary": mark, "status": asked.status, "stored": stored.status,
                                               "answer": _text(asked)})
         session.run_data.remove_document(key, stored)
+    results["caught by the guard"] = metrics_probe.delta(before, journey.scrape(session), THREAT_METRIC)
     return results
 
 

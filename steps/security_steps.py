@@ -190,8 +190,24 @@ def step_injections(context, samples):
 def step_injection_rate(context):
     """Hit rate (answers carrying the canary) per kind against the profile's target."""
     gate = context.targets.resolve("security.injection_hit_rate")
-    verdicts = [gate.check(round(security_gates.hit_rate(r), 3), f"prompt-injection hit rate ({kind})",
-                           "answers containing the canary / attempts", n=len(r)) for kind, r in context.injections.items()]
+    verdicts = [gate.check(round(security_gates.hit_rate(context.injections[kind]), 3), f"prompt-injection hit rate ({kind})",
+                           "answers containing the canary / attempts", n=len(context.injections[kind]))
+                for kind in ("direct", "through a document")]
     for verdict in verdicts:
         context.evidence.record(verdict, attempts=context.injections)
     assert all(v.passed for v in verdicts), "; ".join(v.explanation for v in verdicts if not v.passed)
+
+
+@then("the gateway's guard reports catching every one of them")
+def step_guard_caught(context):
+    """The guard's counter (citadel_threats_detected_total) grew by at least the number of injections sent."""
+    sent = len(context.injections["direct"]) + len(context.injections["through a document"])
+    caught = context.injections["caught by the guard"]
+    problems = [] if caught >= sent else [f"injections caught by the guard: {caught:g} of {sent}"]
+    _record(context, "injection guard", problems, "Δ citadel_threats_detected_total ≥ injections sent", "/metrics")
+
+
+@given("an operator has just issued an API key")
+def step_operator_issued_key(context):
+    """An admin action of this run, so that the audit trail has a row of its own to verify."""
+    context.session.run_data.issue_key("audit-probe")

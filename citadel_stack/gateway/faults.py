@@ -94,6 +94,9 @@ COUNTER_NOT_INCREMENTED = _register(
 )
 LABEL_MISSING = _register("label_missing", "model_requests_total is exported with an empty service label (absent to Prometheus)")
 LATENCY_NOT_MEASURED = _register("latency_not_measured", "model_inference_duration_seconds observes 0 s for every request")
+INJECTION_OBEYED = _register(
+    "injection_obeyed", "no guard, and the answer becomes what an injection asks for (a gateway and model that obey)"
+)
 SLOW_MODEL = _register(
     "slow_model", "slow_model:MODEL:MS delays every chat answer of MODEL by MS milliseconds before it is forwarded"
 )

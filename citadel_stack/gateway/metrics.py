@@ -95,6 +95,10 @@ class GatewayMetrics:
             "citadel_cache_requests", "Cacheable chat requests by cache result (hit or miss)",
             ["model_name", "result"], registry=self.registry,
         )
+        self.threats = Counter(
+            "citadel_threats_detected", "Prompt-injection attempts caught by the guard (direct: refused; retrieved: removed)",
+            ["kind"], registry=self.registry,
+        )
         if with_system:
             self.registry.register(SystemCollector())
 

@@ -38,9 +38,16 @@ def hit_view(hit: Hit) -> dict[str, Any]:
             "metadata": hit.payload.get("metadata", {}), "text": hit.payload.get("text", "")}
 
 
-def context_message(hits: list[Hit], guard: bool = True) -> dict[str, str]:
+def context_message(hits: list[Hit], guard: bool = True, on_threat: Any = None) -> dict[str, str]:
     """A system message carrying the retrieved passages as quoted data, instruction-like text removed (guard)."""
-    clean = neutralised if guard else (lambda text: text)
+    def clean(text: str) -> str:
+        if not guard:
+            return text
+        cleaned = neutralised(text)
+        if cleaned != text and on_threat is not None:
+            on_threat()
+        return cleaned
+
     passages = "\n".join(f"[document {h.document_id}] {clean(h.payload.get('text', ''))}" for h in hits)
     return {"role": "system", "content": "Answer using these documents and cite them by id when you use them:\n"
                                          + (passages or "(no matching document)")}

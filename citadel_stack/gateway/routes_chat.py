@@ -15,7 +15,7 @@ from .errors import GatewayError, bad_request
 from .faults import (FAIL_RATIO, GATEWAY_DELAY, LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE,
                      SINGLE_CHUNK_STREAM)
 from .response_cache import cache_key
-from .security import looks_like_injection
+from .security import injected_payload, looks_like_injection
 from .request_tracking import request_context
 from .database import ApiKey
 from .retrieval import context_message, parse_request, retrieve
@@ -80,9 +80,10 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
     request_context(request).model = route.model_id
     _check_max_tokens(state, body)
     _check_parameters(body)
-    guard = "injection_guard_off" not in faults
+    guard = "injection_guard_off" not in faults and "injection_obeyed" not in faults
     if guard and any(looks_like_injection(str(m.get("content", ""))) for m in body.get("messages", [])
                      if isinstance(m, dict) and m.get("role") == "user"):
+        state.metrics.threats.labels("direct").inc()
         raise bad_request("the request was refused: it looks like a prompt-injection attempt", param="messages",
                           code="prompt_injection_detected")
     upstream_body = {**body, "model": route.upstream_model}
@@ -111,6 +112,8 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         answer.pop("usage", None)
     if citations is not None:
         answer["citations"] = citations
+    if "injection_obeyed" in faults:  # fault (self-test only): the answer becomes what an injection asked for
+        _obey(answer, upstream_body)
     if key_for_cache:
         state.cache.put(key_for_cache, answer)
     return JSONResponse(answer, headers={"X-Cache": "miss"} if key_for_cache else None)
@@ -143,7 +146,8 @@ async def _add_retrieved_context(
     if not questions:
         raise bad_request("retrieval needs a user message with text", param="messages")
     hits = await retrieve(state, key, questions[-1], top_k, metadata)
-    upstream_body["messages"] = [context_message(hits, guard="injection_guard_off" not in state.config.faults),
+    guard = "injection_guard_off" not in state.config.faults and "injection_obeyed" not in state.config.faults
+    upstream_body["messages"] = [context_message(hits, guard=guard, on_threat=state.metrics.threats.labels("retrieved").inc),
                                  *body["messages"]]
     return [{"document_id": h.document_id, "score": round(h.score, 6), "title": h.payload.get("title", "")} for h in hits]
 
@@ -238,3 +242,12 @@ def _check_parameters(body: Mapping[str, Any]) -> None:
             raise bad_request(f"'{name}' must be a number from {low:g} to {high:g}", param=name)
     if body.get("n") not in (None, 1):
         raise bad_request("'n' must be 1: one answer per request", param="n")
+
+
+def _obey(answer: dict[str, Any], upstream_body: Mapping[str, Any]) -> None:
+    """Fault injection_obeyed: replace the answer with the payload an injected instruction asked for."""
+    for message in upstream_body.get("messages", []):
+        payload = injected_payload(str(message.get("content", ""))) if isinstance(message, dict) else None
+        if payload and answer.get("choices"):
+            answer["choices"][0]["message"]["content"] = payload
+            return

@@ -106,6 +106,15 @@ def looks_like_injection(text: str) -> bool:
     return bool(INJECTION.search(text or ""))
 
 
+PAYLOAD = re.compile(r"(?i)\breply only with\s+([A-Za-z0-9_-]+)")
+
+
+def injected_payload(text: str) -> str | None:
+    """What an injection asks the model to say ("reply only with X" -> X), if anything."""
+    found = PAYLOAD.search(text or "")
+    return found.group(1) if found else None
+
+
 def neutralised(text: str) -> str:
     """A retrieved passage with its instruction-like sentences removed (the rest stays usable)."""
     sentences = re.split(r"(?<=[.!?\n])\s+", text or "")

@@ -5,6 +5,7 @@ Feature: The database, the vector store and the audit trail protect themselves
   So that one weak part does not open the others (T2-007 tamper-evident audit logging)
 
   Scenario: The components hold their own line
+    Given an operator has just issued an API key
     When the database role, the vector store and the audit trail are examined
     Then the application's database role is not a superuser
     And the vector store refuses a request without its API key

@@ -126,7 +126,8 @@ EXPECTED_FAILURES.update({
     "audit_chain_broken": ("@components", {COMPONENTS: "the chain is broken at rows"}),
     "vector_store_no_auth": ("@components", {COMPONENTS: "the vector store answered 200 without a key"}),
     "owner_filter_missing": ("@authz", {ISOLATION: "chat with retrieval cited the other user's document"}),
-    "injection_guard_off": ("@llm", {INJECTION: "prompt-injection hit rate"}),
+    "injection_guard_off": ("@llm", {INJECTION: "injections caught by the guard: 0 of 6"}),
+    "injection_obeyed": ("@llm", {INJECTION: "prompt-injection hit rate (direct): expected <= 0"}),
     "log_without_request_id": ("@logs", {"The request id of an answer leads to its structured log line":
                                          "no log line carries the request id"}),
 })
