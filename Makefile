@@ -8,7 +8,7 @@ accept: setup  ## the whole acceptance run against the embedded stack: verdict p
 	.venv/bin/python -m citadel_acceptance.accept $(ARGS)
 
 test: setup  ## every test: library and stack (pytest), the spec's step coverage, the self-test against faults
-	.venv/bin/python -m pytest $(PYTEST_ARGS)
+	PYTEST_ARGS="$(PYTEST_ARGS)" bash tools/test.sh
 
 setup:
 	bash tools/setup.sh

@@ -48,6 +48,10 @@ class DataApi:
         return self.gateway.request("POST", self.paths.documents_path,
                                     {"content": content, "title": title, "metadata": metadata}, auth=key.authorization)
 
+    def list_documents(self, key: IssuedKey) -> Exchange:
+        """The documents of `key`'s owner."""
+        return self.gateway.request("GET", self.paths.documents_path, auth=key.authorization)
+
     def delete_document(self, key: IssuedKey, document_id: str) -> Exchange:
         """Delete a document as its owner."""
         return self.gateway.request("DELETE", f"{self.paths.documents_path}/{document_id}", auth=key.authorization)

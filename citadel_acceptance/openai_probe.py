@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
+if TYPE_CHECKING:
+    import openai
 
 from citadel_acceptance.profile import GatewaySettings
 
@@ -31,6 +32,7 @@ class OpenAIProbeResult:
 
 def run_probe(settings: GatewaySettings, api_key: str, model: str, prompt: str, max_tokens: int) -> OpenAIProbeResult:
     """List models, chat, and stream with the official client pointed at the gateway."""
+    import openai  # heavy: imported by the scenarios that use it only
     base = settings.base_url + settings.chat_path.removesuffix("/chat/completions")
     client = openai.OpenAI(base_url=base, api_key=api_key, timeout=settings.timeout_s, max_retries=0)
     result = OpenAIProbeResult()
@@ -43,6 +45,8 @@ def run_probe(settings: GatewaySettings, api_key: str, model: str, prompt: str, 
 
 
 def _timed(result: OpenAIProbeResult, name: str, action: Any) -> None:
+    import openai
+
     started = time.perf_counter()
     try:
         action()

@@ -115,7 +115,8 @@ SCHEMA: dict[str, Any] = {
         "restart_source": str,
     },
     "operations": {"backup_command": str, "restore_command": str, "gateway_log": str},
-    "security": {"openapi_path": str, "public_paths": list},
+    "security": {"openapi_path": str, "public_paths": list,
+                 "fuzz": {"max_examples": int, "seed": int, "phases": str, "negative_only": list, "timeout_s": (int, float)}},
     "targets": ("map", TARGET),
     "overrides": ("map", OVERRIDE),
 }

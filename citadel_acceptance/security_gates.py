@@ -106,3 +106,12 @@ def chain_problems(check: ChainCheck) -> list[str]:
 def hit_rate(results: list[dict[str, Any]]) -> float:
     """The share of answers that carried the canary."""
     return sum(1 for r in results if r["canary"] in r["answer"]) / len(results) if results else 1.0
+
+
+def fuzz_problems(report: Any, code: str, meaning: str) -> list[str]:
+    """One problem per operation where Schemathesis found failures of kind `code` (ST101, ST401)."""
+    operations = report.failures(code)
+    if not operations:
+        return []
+    return [f"{', '.join(operations)}: {meaning} (Schemathesis {code}, {report.failure_count(code)} failure(s); "
+            "the attached report and console show each request, with `st replay` ids)"]

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
+from citadel_acceptance import api_fuzz
 from citadel_acceptance.data_api import IssuedKey
 from citadel_acceptance.gateway_client import Exchange
 
@@ -34,11 +35,38 @@ class Endpoint:
     path: str
 
 
+def openapi_path(session: Any) -> str:
+    """Where the gateway publishes its OpenAPI document (the profile's security.openapi_path)."""
+    return session.profile.raw.get("security", {}).get("openapi_path", "/openapi.json")
+
+
+def openapi_url(session: Any) -> str:
+    """The full URL of the gateway's OpenAPI document."""
+    return session.profile.gateway.base_url + openapi_path(session)
+
+
+def openapi_document(session: Any) -> tuple[dict[str, Any], Exchange]:
+    """The gateway's OpenAPI document ({} when it cannot be read), and the exchange that fetched it."""
+    ex = session.gateway.request("GET", openapi_path(session), auth=False)
+    return (ex.body if isinstance(ex.body, dict) else {}), ex
+
+
+def public_paths(session: Any) -> set[str]:
+    """The paths the profile allows without a key."""
+    return set(session.profile.raw.get("security", {}).get("public_paths", []))
+
+
+def fuzz(session: Any, authorization: str) -> api_fuzz.FuzzReport:
+    """Schemathesis against the OpenAPI document with the profile's `[security.fuzz]` settings."""
+    settings = api_fuzz.FuzzSettings.from_profile(session.profile.raw.get("security", {}))
+    verify = None if session.profile.gateway.verify_tls else "false"
+    return api_fuzz.run_schemathesis(openapi_url(session), authorization, settings, verify)
+
+
 def endpoints(session: Any) -> tuple[list[Endpoint], Exchange]:
     """Every operation of the gateway's OpenAPI document (the profile names where it is)."""
-    ex = session.gateway.request("GET", session.profile.raw.get("security", {}).get("openapi_path", "/openapi.json"),
-                                 auth=False)
-    paths = ex.body.get("paths", {}) if isinstance(ex.body, dict) else {}
+    document, ex = openapi_document(session)
+    paths = document.get("paths", {})
     # Path parameters get an id that exists nowhere: a probe must never act on a real object.
     found = [Endpoint(method.upper(), re.sub(r"\{[^}]+\}", "999999999", path)) for path, item in sorted(paths.items())
              for method in item if method in METHODS]
@@ -47,7 +75,7 @@ def endpoints(session: Any) -> tuple[list[Endpoint], Exchange]:
 
 def protected(session: Any, found: list[Endpoint]) -> list[Endpoint]:
     """The endpoints the profile does not list as public."""
-    public = set(session.profile.raw.get("security", {}).get("public_paths", []))
+    public = public_paths(session)
     return [e for e in found if e.path not in public]
 
 

@@ -25,6 +25,7 @@ class RunData:
     keys: list[IssuedKey] = field(default_factory=list)
     documents: list[tuple[IssuedKey, str]] = field(default_factory=list)
     cleanup_problems: list[str] = field(default_factory=list)
+    swept: list[IssuedKey] = field(default_factory=list)  # keys whose every document goes at the end (a fuzzer's)
 
     def issue_key(self, purpose: str, role: str = "user", owner: str | None = None) -> IssuedKey:
         """A least-privilege key for this run (owner defaults to a fresh per-run owner)."""
@@ -50,8 +51,16 @@ class RunData:
             if self.api.delete_document(key, document_id).status in (200, 404):
                 self.documents = [(k, d) for k, d in self.documents if d != document_id]
 
+    def sweep_documents_of(self, key: IssuedKey) -> None:
+        """At the end, delete every document `key`'s owner has (documents a tool stored without the run id)."""
+        self.swept.append(key)
+
     def remove_all(self) -> list[str]:
         """Delete every document, then every key, of this run; returns what could not be removed."""
+        for key in self.swept:
+            listed = self.api.list_documents(key)
+            for item in (listed.body.get("data", []) if isinstance(listed.body, dict) else []):
+                self.documents.append((key, str(item.get("id"))))
         for key, document_id in reversed(self.documents):
             ex = self.api.delete_document(key, document_id)
             if ex.status not in (200, 404):
@@ -62,4 +71,5 @@ class RunData:
                 self.cleanup_problems.append(f"key {key.id}: DELETE answered {ex.status} {ex.error}")
         self.documents.clear()
         self.keys.clear()
+        self.swept.clear()
         return self.cleanup_problems

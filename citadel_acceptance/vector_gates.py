@@ -1,6 +1,7 @@
 """Verdicts and set-up of the vector gates (T2-006), from vector_probe measurements."""
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from citadel_acceptance import corpus, vector_probe
@@ -58,8 +59,11 @@ def ensure_sample(session: Any, count: int) -> int:
     key = getattr(run_data, "sample_key", None) or run_data.issue_key("sample-owner", role="admin")
     run_data.sample_key = key
     stored = sum(1 for owner, _ in run_data.documents if owner is key)
-    for title, content, metadata in corpus.sample_documents(count)[stored:]:
-        ex = run_data.store(key, content, title, metadata)
+    # Four at a time, as a loader would: each store waits on the embedding service, PostgreSQL and the store.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda doc: (doc[0], run_data.store(key, doc[1], doc[0], doc[2])),
+                                corpus.sample_documents(count)[stored:]))
+    for title, ex in answers:
         if ex.status != 201:
             raise AssertionError(f"expected 201 storing the sample document {title!r}, got {ex.status}: {ex.body}")
     return sum(1 for owner, _ in run_data.documents if owner is key)

@@ -5,10 +5,10 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from qdrant_client import QdrantClient, models
-from qdrant_client.http.exceptions import UnexpectedResponse
+if TYPE_CHECKING:  # qdrant_client takes most of a second to import: only scenarios that use it pay
+    from qdrant_client import QdrantClient
 
 TIMEOUT_S = 10
 
@@ -41,12 +41,14 @@ class RecallResult:
 
 def client(url: str, api_key: str | None) -> QdrantClient:
     """A REST client (the same code path the gateway uses)."""
+    from qdrant_client import QdrantClient
     return QdrantClient(url=url, api_key=api_key or None, timeout=TIMEOUT_S, https=url.startswith("https"),
                         check_compatibility=False)
 
 
 def collection_facts(qdrant: QdrantClient, name: str) -> CollectionFacts:
     """Existence, status, vector size, distance and point count."""
+    from qdrant_client import models
     if not qdrant.collection_exists(name):
         return CollectionFacts(name=name, exists=False)
     info = qdrant.get_collection(name)
@@ -67,6 +69,7 @@ def sample_vectors(qdrant: QdrantClient, name: str, count: int, seed: int = 7) -
 
 def timed_searches(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int) -> list[float]:
     """Milliseconds of each similarity search (the deployed, non-exact kind)."""
+    from qdrant_client import models
     samples = []
     for vector in queries:
         started = time.perf_counter()
@@ -94,6 +97,7 @@ def concurrent_searches(qdrant: QdrantClient, name: str, queries: list[list[floa
 
 def recall_at_k(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int) -> RecallResult:
     """|ANN top-k ∩ exact top-k| / k per query, exact from the store's own exact search."""
+    from qdrant_client import models
     result = RecallResult(k=k, queries=len(queries))
     for vector in queries:
         ann = qdrant.query_points(name, query=vector, limit=k, search_params=models.SearchParams(exact=False)).points
@@ -112,6 +116,7 @@ def point_payload(qdrant: QdrantClient, name: str, point_id: str) -> dict[str, A
 
 def run_points(qdrant: QdrantClient, name: str, run_id: str) -> int:
     """Points whose payload carries the run id (test data that must be gone after the run)."""
+    from qdrant_client import models
     if not qdrant.collection_exists(name):
         return 0
     condition = models.FieldCondition(key="run_id", match=models.MatchValue(value=run_id))
@@ -124,6 +129,7 @@ def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str 
     Returns (supported, problem): a store without snapshots answers 404/501 at the first step. The
     restore uploads the downloaded snapshot (Qdrant's `snapshots/upload`), so it needs no shared disk.
     """
+    from qdrant_client.http.exceptions import UnexpectedResponse
     import httpx
 
     try:

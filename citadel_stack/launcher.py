@@ -16,11 +16,12 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import httpx
 
@@ -28,7 +29,7 @@ from citadel_stack import model_service, postgres
 from citadel_stack import faults
 from citadel_stack.faults import validate_faults
 from citadel_stack.ports import free_port
-from citadel_stack.process import ProcessRef, spawn, wait_http_ok
+from citadel_stack.process import ProcessRef, spawn, stop_all, wait_http_ok
 from citadel_stack.prometheus import part as prometheus_part
 from citadel_stack.state import StackState
 
@@ -141,14 +142,9 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
     logs = stack_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     model_path = model_service.find_model(settings.model_package, settings.model_file)
-    max_connections = faults.argument(settings.faults, "pg_max_connections")
-    pg = postgres.start(free_port(), logs / "postgres.log", max_connections=int(max_connections or 300))
-    if faults.argument(settings.faults, "app_role_can_ddl") is not None:
-        postgres.grant_schema_ddl(pg)
     state = StackState(
         stack_dir=str(stack_dir), gateway_url="", service_urls={}, admin_key=f"ctk_{secrets.token_urlsafe(32)}",
-        database_dsn=pg.dsn(postgres.APP_ROLE), owner_dsn=pg.dsn(postgres.OWNER_ROLE),
-        pg_data_dir=str(pg.data_dir), pg_bindir=str(pg.bindir), pg_port=pg.port, faults=list(settings.faults),
+        database_dsn="", owner_dsn="", pg_data_dir="", pg_bindir="", pg_port=0, faults=list(settings.faults),
         settings={"routes": settings.routes, "model_path": str(model_path), "upstream_model": settings.upstream_model,
                   "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
                   "embedding_model": settings.embedding_model, "embedding_service": settings.embedding_service,
@@ -157,13 +153,16 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
         vector_api_key=f"qdk_{secrets.token_urlsafe(24)}",
         started_at=time.time(),
     )
-    state.ports["postgres"] = pg.port
-    state.save()
     try:
-        _start_vector_store(state)
-        for service in settings.services:
-            _start_service(state, service)
-        _start_gateway(state)
+        # Every part boots at once: the gateway waits for PostgreSQL itself (it retries its migrations) and
+        # creates its collection when the vector store answers.
+        passwords = postgres.new_passwords()
+        _plan_postgres(state, free_port(), passwords)
+        waiters = [_spawn_vector_store(state)] + [_spawn_service(state, service) for service in settings.services]
+        waiters.append(_spawn_gateway(state))
+        state.save()
+        _start_postgres(state, settings, passwords)
+        _wait_all(waiters)
         prometheus_part.start(state)  # left out, with the reason in the state, where no binary is installed
         if faults.argument(settings.faults, "disk_fill") is not None:
             prometheus_part.start_disk_fill(state, faults.argument(settings.faults, "disk_fill") or "")
@@ -189,16 +188,48 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
     return state
 
 
+def _plan_postgres(state: StackState, port: int, passwords: tuple[str, str]) -> None:
+    """The DSNs of the server about to start, so that the gateway can be configured before it runs."""
+    owner_password, app_password = passwords
+    state.database_dsn = f"postgresql://{postgres.APP_ROLE}:{app_password}@127.0.0.1:{port}/{postgres.DATABASE}"
+    state.owner_dsn = f"postgresql://{postgres.OWNER_ROLE}:{owner_password}@127.0.0.1:{port}/{postgres.DATABASE}"
+    state.pg_port = state.ports["postgres"] = port
+
+
+def _start_postgres(state: StackState, settings: StackSettings, passwords: tuple[str, str]) -> None:
+    max_connections = faults.argument(settings.faults, "pg_max_connections")
+    pg = postgres.start(state.pg_port, Path(state.stack_dir) / "logs" / "postgres.log",
+                        max_connections=int(max_connections or 300), passwords=passwords)
+    state.pg_data_dir, state.pg_bindir = str(pg.data_dir), str(pg.bindir)
+    state.save()
+    if faults.argument(settings.faults, "app_role_can_ddl") is not None:
+        postgres.grant_schema_ddl(pg)
+
+
+def _wait_all(waiters: list[Callable[[], None]]) -> None:
+    """Run the readiness waits side by side; the first failure is raised once all have ended."""
+    with ThreadPoolExecutor(max_workers=max(1, len(waiters))) as pool:
+        for future in [pool.submit(wait) for wait in waiters]:
+            future.result()
+
+
 def _start_service(state: StackState, service: str) -> None:
+    _spawn_service(state, service)()
+
+
+def _spawn_service(state: StackState, service: str) -> Callable[[], None]:
     port = state.ports.get(SERVICE_PREFIX + service) or free_port()
     settings = state.settings
-    ref = model_service.start(Path(settings["model_path"]), settings["upstream_model"], port, settings["n_ctx"],
-                              settings["n_threads"], Path(state.stack_dir) / "logs" / f"model-{service}.log",
-                              embedding=service == settings.get("embedding_service"))
+    embedding = service == settings.get("embedding_service")
+    log_path = Path(state.stack_dir) / "logs" / f"model-{service}.log"
+    ref = model_service.spawn_server(Path(settings["model_path"]), settings["upstream_model"], port, settings["n_ctx"],
+                                     settings["n_threads"], log_path, embedding=embedding)
     state.ports[SERVICE_PREFIX + service] = port
     state.service_urls[service] = f"http://127.0.0.1:{port}"
     state.set_process(SERVICE_PREFIX + service, ref)
     state.save()
+    return lambda: model_service.wait_ready(state.service_urls[service], settings["upstream_model"], embedding, ref,
+                                            log_path)
 
 
 def _tls_files(state: StackState) -> dict[str, object]:
@@ -223,6 +254,10 @@ def _tls_files(state: StackState) -> dict[str, object]:
 
 
 def _start_vector_store(state: StackState) -> None:
+    _spawn_vector_store(state)()
+
+
+def _spawn_vector_store(state: StackState) -> Callable[[], None]:
     port = state.ports.get(VECTOR_STORE_PART) or free_port()
     stack_dir = Path(state.stack_dir)
     key_file = stack_dir / "vector-store.key"
@@ -241,10 +276,14 @@ def _start_vector_store(state: StackState) -> None:
     state.vector_url = f"http://127.0.0.1:{port}"
     state.set_process(VECTOR_STORE_PART, ref)
     state.save()
-    wait_http_ok(f"{state.vector_url}/readyz", timeout_s=30, process=ref, log_path=log_path)
+    return lambda: wait_http_ok(f"{state.vector_url}/readyz", timeout_s=30, process=ref, log_path=log_path)
 
 
 def _start_gateway(state: StackState) -> None:
+    _spawn_gateway(state)()
+
+
+def _spawn_gateway(state: StackState) -> Callable[[], None]:
     port = state.ports.get(GATEWAY_PART) or free_port()
     stack_dir = Path(state.stack_dir)
     routes = state.settings["routes"]
@@ -275,7 +314,7 @@ def _start_gateway(state: StackState) -> None:
     state.gateway_tls_url = f"https://127.0.0.1:{config['tls']['port']}"
     state.set_process(GATEWAY_PART, ref)
     state.save()
-    wait_http_ok(f"{state.gateway_url}/health", timeout_s=30, process=ref, log_path=log_path)
+    return lambda: wait_http_ok(f"{state.gateway_url}/health", timeout_s=60, process=ref, log_path=log_path)
 
 
 def stop(stack_dir: Path) -> bool:
@@ -283,12 +322,12 @@ def stop(stack_dir: Path) -> bool:
     state = StackState.load(stack_dir)
     if state is None:
         return False
-    parts = sorted(state.processes, key=lambda part: part != SUPERVISOR_PART)  # the supervisor first: no restarts
-    for part in parts:
-        ref = state.process(part)
-        if ref is not None:
-            ref.stop()
-    postgres.stop(Path(state.pg_data_dir), Path(state.pg_bindir), Path(state.stack_dir) / "logs" / "postgres.log")
+    supervisor = state.process(SUPERVISOR_PART)
+    if supervisor is not None:
+        supervisor.stop()  # first, so that nothing is restarted while the rest stops
+    stop_all([ref for part in state.processes if part != SUPERVISOR_PART and (ref := state.process(part)) is not None])
+    if state.pg_data_dir:
+        postgres.stop(Path(state.pg_data_dir), Path(state.pg_bindir), Path(state.stack_dir) / "logs" / "postgres.log")
     StackState.remove(stack_dir)
     return True
 

@@ -35,6 +35,14 @@ def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, l
 
     With `embedding`, the process serves /v1/embeddings (llama.cpp needs one process per mode).
     """
+    process = spawn_server(model_path, alias, port, n_ctx, n_threads, log_path, embedding)
+    wait_ready(f"http://127.0.0.1:{port}", alias, embedding, process, log_path)
+    return process
+
+
+def spawn_server(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, log_path: Path,
+                 embedding: bool = False) -> ProcessRef:
+    """Launch the llama.cpp server without waiting for it (several parts of a stack boot at once)."""
     if importlib.util.find_spec("llama_cpp") is None:
         raise ModelUnavailable("llama-cpp-python is not installed: run the set-up (`make setup`)")
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
@@ -43,14 +51,16 @@ def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, l
             "--interrupt_requests", "false"]
     if embedding:
         argv += ["--embedding", "true"]
-    process = spawn(argv, log_path)
-    base = f"http://127.0.0.1:{port}"
+    return spawn(argv, log_path)
+
+
+def wait_ready(base: str, alias: str, embedding: bool, process: ProcessRef, log_path: Path) -> None:
+    """Wait until the server lists its model, then warm it up with one tiny request."""
     wait_http_ok(f"{base}/v1/models", timeout_s=60, process=process, log_path=log_path)
     if embedding:
         httpx.post(f"{base}/v1/embeddings", json={"model": alias, "input": ["warm up"]}, timeout=60.0)
     else:
         warm_up(base, alias)
-    return process
 
 
 def warm_up(base_url: str, alias: str) -> None:

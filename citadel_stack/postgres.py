@@ -100,8 +100,17 @@ def _run(argv: list[str], run_as: str | None, log_path: Path) -> None:
         raise RuntimeError(f"{' '.join(argv[:2])} failed with exit {result.returncode}; last lines of {log_path}:\n{tail}")
 
 
-def start(port: int, log_path: Path, max_connections: int = 300) -> PostgresInstance:
-    """initdb a fresh cluster, start it on 127.0.0.1:`port`, and create the roles and the database."""
+def new_passwords() -> tuple[str, str]:
+    """Fresh passwords for the owner and the application role (known before the server starts)."""
+    return secrets.token_urlsafe(24), secrets.token_urlsafe(24)
+
+
+def start(port: int, log_path: Path, max_connections: int = 300,
+          passwords: tuple[str, str] | None = None) -> PostgresInstance:
+    """initdb a fresh cluster, start it on 127.0.0.1:`port`, and create the roles and the database.
+
+    `passwords` (owner, application) lets clients be configured before the server is up.
+    """
     bindir = find_bindir()
     run_as = _run_as_user()
     data_dir = Path(tempfile.mkdtemp(prefix="citadel-pg-", dir="/tmp"))
@@ -116,8 +125,9 @@ def start(port: int, log_path: Path, max_connections: int = 300) -> PostgresInst
     # The server writes its own log inside its data directory: the stack's log folder may be out of its reach.
     _run([str(bindir / "pg_ctl"), "-D", str(data_dir), "-w", "-t", "30", "-l", str(data_dir / SERVER_LOG), "-o", options,
           "start"], run_as, log_path)
-    instance = PostgresInstance(data_dir=data_dir, port=port, owner_password=secrets.token_urlsafe(24),
-                                app_password=secrets.token_urlsafe(24), bindir=bindir, run_as=run_as)
+    owner_password, app_password = passwords or new_passwords()
+    instance = PostgresInstance(data_dir=data_dir, port=port, owner_password=owner_password,
+                                app_password=app_password, bindir=bindir, run_as=run_as)
     _create_roles_and_database(instance)
     return instance
 

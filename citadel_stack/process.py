@@ -52,6 +52,22 @@ class ProcessRef:
             pass
 
 
+def stop_all(refs: Sequence[ProcessRef], timeout_s: float = 10.0) -> None:
+    """Stop several processes at once: SIGTERM to all, then SIGKILL to whoever outlives `timeout_s`."""
+    running = [ref for ref in refs if ref.alive()]
+    for ref in running:
+        try:
+            os.kill(ref.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + timeout_s
+    while running and time.monotonic() < deadline:
+        running = [ref for ref in running if ref.alive()]
+        time.sleep(0.05)
+    for ref in running:
+        ref.stop(timeout_s=0)
+
+
 def spawn(argv: Sequence[str], log_path: Path, env: dict[str, str] | None = None) -> ProcessRef:
     """Start a background process in its own session, its output appended to `log_path`."""
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import security_gates, security_probe
+from citadel_acceptance import api_fuzz, security_gates, security_probe
 from citadel_acceptance.credentials import authorization_for
 from citadel_acceptance.verdict import Verdict
 
@@ -211,3 +211,38 @@ def step_guard_caught(context):
 def step_operator_issued_key(context):
     """An admin action of this run, so that the audit trail has a row of its own to verify."""
     context.session.run_data.issue_key("audit-probe")
+
+
+@when("Schemathesis sends requests generated from the gateway's OpenAPI document with that key")
+def step_schemathesis(context):
+    """Generated requests (seeded, per the profile) with the user key; documents it stores go at the end."""
+    context.session.run_data.sweep_documents_of(context.user_key)
+    context.fuzz = security_probe.fuzz(context.session, context.user_key.authorization)
+    context.evidence.attach_text("Schemathesis console", context.fuzz.console)
+    context.evidence.attach_json("Schemathesis report", context.fuzz.report)
+    context.evidence.attach_text("Schemathesis JUnit", context.fuzz.junit)
+
+
+@then("every protected operation of the document declares that it needs a key")
+def step_security_declared(context):
+    """Without a declared security requirement, no tool (Schemathesis included) can check an operation's lock."""
+    openapi, _ = security_probe.openapi_document(context.session)
+    missing = api_fuzz.undeclared_security(openapi, security_probe.public_paths(context.session))
+    _record(context, "security declared in the OpenAPI document", [f"no security requirement: {', '.join(missing)}"]
+            if missing else [], "protected operations without `security` = ∅", security_probe.openapi_url(context.session))
+
+
+@then("no generated request caused a server error")
+def step_fuzz_no_5xx(context):
+    """Schemathesis' not_a_server_error check (ST101) over every generated request; the run itself must complete."""
+    problems = context.fuzz.run_problems() + security_gates.fuzz_problems(context.fuzz, api_fuzz.SERVER_ERROR, "server error")
+    _record(context, "no server error under generated requests", problems, "Schemathesis ST101 failures = 0",
+            security_probe.openapi_url(context.session), summary=context.fuzz.summary())
+
+
+@then("no protected operation answered a request without a valid key")
+def step_fuzz_auth(context):
+    """Schemathesis' ignored_auth check (ST401): each operation that declares security, called without a key."""
+    problems = security_gates.fuzz_problems(context.fuzz, api_fuzz.IGNORED_AUTH, "served without a valid key")
+    _record(context, "authentication enforced under generated requests", problems, "Schemathesis ST401 failures = 0",
+            security_probe.openapi_url(context.session), summary=context.fuzz.summary())

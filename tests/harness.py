@@ -56,6 +56,18 @@ def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None =
     return SuiteRun(done.returncode, done.stdout + done.stderr, _scenarios(scratch / "behave.json"), results)
 
 
+def dry_run(scratch: Path, tags: str | None) -> list[str]:
+    """The scenario names (with their example suffix) behave would run with `tags`, without running anything."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    out = scratch / "dry-run.json"
+    command = [sys.executable, "-m", "behave", "--dry-run", "--no-summary", "-f", "json", "-o", str(out),
+               *(["--tags", tags] if tags else []), str(REPO_ROOT / "features")]
+    subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+                   env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    return [element["name"] for feature in json.loads(out.read_text() or "[]") for element in feature.get("elements", [])
+            if element.get("type") == "scenario" and element.get("status") == "untested"]  # the others: not selected
+
+
 def _scenarios(path: Path) -> dict[str, tuple[str, str]]:
     if not path.exists() or not path.read_text().strip():
         return {}

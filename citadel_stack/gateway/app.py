@@ -38,6 +38,7 @@ from .audit import AuditTrail
 from .response_cache import ResponseCache
 from .security import RateLimiter, SecurityHeadersMiddleware
 from .soak_faults import install_soak_faults
+from . import openapi_doc
 from .runtime_config import RuntimeConfig
 from .stores import DocumentStore, KeyAdmin, run_lifecycle
 from .vector_index import VectorIndex
@@ -163,6 +164,8 @@ def create_app(
     app.include_router(documents_router)
     app.include_router(admin_router)
     install_soak_faults(app, faults)  # self-test only: leak_memory, latency_creep, intermittent_500
+    openapi_doc.install(app, sorted(config.models), config.embeddings.model_id if config.embeddings else None,
+                        declare_security="openapi_without_security" not in faults)
     app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
     app.add_middleware(SecurityHeadersMiddleware, nosniff="missing_security_header" not in faults)
     _install_error_handlers(app)
@@ -214,6 +217,8 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every error answers with an OpenAI-shaped body."""
 
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
+        if exc.status_code == 400 and "invalid_body_is_500" in request.app.state.gateway.config.faults:
+            return await unexpected_error(request, exc)  # fault (self-test only): validation ends in a crash
         return JSONResponse(_with_trace(request, exc.body), status_code=exc.status_code, headers=exc.headers)
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -5,10 +5,13 @@ import math
 from typing import Any, Sequence
 
 from .config import EmbeddingsConfig
-from .errors import GatewayError
+from .errors import GatewayError, bad_request
 from .upstream import UpstreamClient
 
 EMBEDDINGS_PATH = "/v1/embeddings"
+# The embedding service's context (n_ctx 2048 in the embedded stack) counts tokens; a byte-level tokenizer makes
+# at most one token per UTF-8 byte, so this many bytes always fit, whatever the script.
+MAX_INPUT_BYTES = 2000
 
 
 def pooled(vectors: Any) -> list[float]:
@@ -36,6 +39,10 @@ class Embedder:
 
     async def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
         """One vector per text, and the prompt tokens the service counted."""
+        for text in texts:
+            if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
+                raise bad_request(f"a text to embed is longer than the embedding model takes ({MAX_INPUT_BYTES} bytes "
+                                  "of UTF-8)", code="input_too_long")
         if self._delay_s:
             import anyio
 

@@ -87,6 +87,10 @@ STACK_TRACE_IN_ERRORS = _register("stack_trace_in_errors", "error answers carry 
 MISSING_SECURITY_HEADER = _register("missing_security_header", "answers lack X-Content-Type-Options: nosniff")
 TLS_1_0_ACCEPTED = _register("tls_1_0_accepted", "the HTTPS listener accepts TLS 1.0")
 AUDIT_CHAIN_BROKEN = _register("audit_chain_broken", "audit rows are not chained (prev_hash is random)")
+INVALID_BODY_IS_500 = _register("invalid_body_is_500",
+                                "a request body the gateway refuses as invalid answers 500 (a crash) instead of 400")
+OPENAPI_WITHOUT_SECURITY = _register("openapi_without_security",
+                                     "the OpenAPI document declares no authentication for any operation")
 OWNER_FILTER_MISSING = _register("owner_filter_missing", "retrieval searches every owner's documents")
 INJECTION_GUARD_OFF = _register("injection_guard_off", "no prompt-injection guard on user messages and retrieved passages")
 COUNTER_NOT_INCREMENTED = _register(

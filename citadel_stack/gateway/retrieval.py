@@ -1,6 +1,8 @@
 """Retrieval: the caller's documents nearest to a question, and the prompt passage built from them."""
 from __future__ import annotations
 
+import re
+
 from typing import Any, Mapping
 
 from .database import ApiKey
@@ -18,9 +20,22 @@ def parse_request(body: Mapping[str, Any]) -> tuple[int, dict[str, Any]]:
     if not isinstance(top_k, int) or isinstance(top_k, bool) or not 1 <= top_k <= MAX_TOP_K:
         raise bad_request(f"'top_k' must be an integer 1-{MAX_TOP_K}", param="top_k")
     metadata = body.get("filter") or {}
-    if not isinstance(metadata, dict) or not all(isinstance(v, (str, int, bool)) for v in metadata.values()):
-        raise bad_request("'filter' must be an object of metadata key -> string, integer or boolean", param="filter")
+    if not metadata_ok(metadata):
+        raise bad_request("'filter' must be an object of metadata key (letters, digits, '_' or '-', up to 64) -> "
+                          "string, 64-bit integer or boolean", param="filter")
     return top_k, metadata
+
+
+METADATA_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")  # a key is also a payload path (metadata.KEY) in filters
+INT64 = (-(2**63), 2**63 - 1)
+
+
+def metadata_ok(metadata: Any, max_keys: int = 32) -> bool:
+    """Metadata (of a document, or a filter) that the vector store can store and filter on."""
+    return isinstance(metadata, dict) and len(metadata) <= max_keys and all(
+        isinstance(k, str) and METADATA_KEY.match(k) and (
+            isinstance(v, (str, bool)) or (isinstance(v, int) and INT64[0] <= v <= INT64[1]))
+        for k, v in metadata.items())
 
 
 async def retrieve(state: GatewayState, key: ApiKey, query: str, top_k: int, metadata: dict[str, Any]) -> list[Hit]:

@@ -43,9 +43,40 @@ def validate_chat_request(body: Any, models: Mapping[str, ModelRoute]) -> ModelR
         raise bad_request("'messages' must be a non-empty list", param="messages")
     if not all(isinstance(m, dict) and isinstance(m.get("role"), str) for m in messages):
         raise bad_request("each message must be an object with a 'role'", param="messages")
+    if not all(_content_ok(m) for m in messages):
+        raise bad_request("each message needs a 'content': text, or a list of text parts "
+                          "(null only for an assistant's message)", param="messages")
     if "stream" in body and body["stream"] is not None and not isinstance(body["stream"], bool):
         raise bad_request("'stream' must be a boolean", param="stream")
     return models[model]
+
+
+def _content_ok(message: Mapping[str, Any]) -> bool:
+    content = message.get("content")
+    if isinstance(content, str):
+        return True
+    if content is None:
+        return message.get("role") == "assistant"
+    return isinstance(content, list) and all(
+        isinstance(part, dict) and part.get("type") == "text" and isinstance(part.get("text"), str) for part in content)
+
+
+def _check_text(value: Any) -> None:
+    """Every string of a decoded body must be storable text: no lone surrogate (JSON can escape one), no NUL."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise bad_request("the request body holds a NUL character, which no text field may contain")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise bad_request("the request body holds text that is not valid Unicode (a lone surrogate)") from exc
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_text(item)
+    elif isinstance(value, list):
+        for item in value:
+            _check_text(item)
 
 
 def wants_usage(body: Mapping[str, Any]) -> bool:
@@ -58,9 +89,11 @@ async def read_json_body(request: Request) -> Any:
     """The decoded body; malformed JSON is a 400."""
     raw = await request.body()
     try:
-        return json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
         raise bad_request(f"the request body is not valid JSON ({exc.__class__.__name__})") from exc
+    _check_text(body)
+    return body
 
 
 @router.post("/v1/chat/completions")
@@ -86,7 +119,8 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         state.metrics.threats.labels("direct").inc()
         raise bad_request("the request was refused: it looks like a prompt-injection attempt", param="messages",
                           code="prompt_injection_detected")
-    upstream_body = {**body, "model": route.upstream_model}
+    # OpenAI treats an explicit null as "not given"; llama.cpp would refuse it with a 500.
+    upstream_body = {**{k: v for k, v in body.items() if v is not None}, "model": route.upstream_model}
     citations = await _add_retrieved_context(state, key, body, upstream_body)
     await _injected_faults(state, route)
     if body.get("stream") is True and SINGLE_CHUNK_STREAM in faults:

@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse
 
 from .database import ApiKey
 from .errors import GatewayError, bad_request
-from .retrieval import hit_view, parse_request, retrieve
+from .retrieval import hit_view, metadata_ok, parse_request, retrieve
 from .routes_chat import read_json_body
 from .runtime import gateway_state, require_feature, require_role
 
@@ -58,10 +58,9 @@ def _parse_document(body: Any) -> tuple[str, str, dict[str, Any]]:
         raise bad_request("'content' must be non-empty text", param="content")
     if not isinstance(title, str):
         raise bad_request("'title' must be text", param="title")
-    if not isinstance(metadata, dict) or len(metadata) > MAX_METADATA_KEYS or not all(
-            isinstance(k, str) and isinstance(v, (str, int, bool)) for k, v in metadata.items()):
-        raise bad_request(f"'metadata' must be an object of at most {MAX_METADATA_KEYS} keys with string, integer or "
-                          "boolean values", param="metadata")
+    if not metadata_ok(metadata, MAX_METADATA_KEYS):
+        raise bad_request(f"'metadata' must be an object of at most {MAX_METADATA_KEYS} keys (letters, digits, '_' or "
+                          "'-', up to 64) with string, 64-bit integer or boolean values", param="metadata")
     return content, title, metadata
 
 

@@ -46,7 +46,13 @@ def transport_error(exc: httpx.HTTPError, service: str) -> GatewayError:
 
 
 def upstream_status_error(response: httpx.Response, body: bytes, service: str) -> GatewayError:
-    """Turn a non-2xx answer of a model service into a GatewayError with the same status."""
+    """Turn a non-2xx answer of a model service into a GatewayError.
+
+    A 4xx keeps its status and OpenAI error (the client's request was refused); a 5xx becomes a 502 that
+    says only which service failed: its message may carry the service's internals (paths, tracebacks).
+    """
+    if response.status_code >= 500:
+        return GatewayError(502, f"model service {service!r} failed (HTTP {response.status_code})", type="bad_gateway")
     try:
         decoded = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from citadel_stack.faults import CATALOG, fault_name
-from tests.harness import all_text_under, embedded_stack, run_suite, stored_objects
+from tests.harness import all_text_under, dry_run, embedded_stack, run_suite, stored_objects
 
 CHAT = "{} answers a chat request completely and in time"
 STREAM = "A streamed answer arrives in pieces, ends properly and reports its usage"
@@ -91,9 +91,9 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
                                        **{name: "Vector dimension error" for name in JOURNEY}, FILTER: "Vector dimension error",
                                        SEARCH: "Vector dimension error", CONCURRENT: "Vector dimension error",
                                        RECALL: "Vector dimension error", EMBED: "Vector dimension error"}),
-    "slow_embeddings:250": ("@vector_perf", {EMBED: "embedding p95: expected < 200 ms"}),
+    "slow_embeddings:220": ("@vector_perf", {EMBED: "embedding p95: expected < 200 ms"}),
     "degrade_ann:0.3": ("@vector_perf", {RECALL: "recall@10: expected >= 0.95"}),
-    "slow_search:300": ("@vector_perf", {SEARCH: "similarity search p95: expected < 150 ms",
+    "slow_search:200": ("@vector_perf", {SEARCH: "similarity search p95: expected < 150 ms",
                                  CONCURRENT: "similarity search p95: expected < 150 ms"}),
     "vector_store_down": ("@vector_functional or @journey or @vector_perf", {COLLECTION: "", SNAPSHOT: "", **{name: "the vector store is unavailable" for name in JOURNEY},
                                    FILTER: "the vector store is unavailable", SEARCH: "the vector store is unavailable",
@@ -130,6 +130,12 @@ EXPECTED_FAILURES.update({
     "injection_obeyed": ("@llm", {INJECTION: "prompt-injection hit rate (direct): expected <= 0"}),
     "log_without_request_id": ("@logs", {"The request id of an answer leads to its structured log line":
                                          "no log line carries the request id"}),
+})
+FUZZ = "Generated requests to every published operation cause no server error and skip no authentication"
+EXPECTED_FAILURES.update({
+    "invalid_body_is_500": ("@fuzz", {FUZZ: "server error (Schemathesis ST101"}),
+    "auth_bypass_embeddings|generated requests": ("@fuzz", {FUZZ: "POST /v1/embeddings: served without a valid key"}),
+    "openapi_without_security": ("@fuzz", {FUZZ: "no security requirement: GET /models, GET /v1/models"}),
 })
 
 # The stability run (SC6): a 40-second soak per fault (the profile's is minutes; the plan's 72 hours), two
@@ -192,22 +198,51 @@ EXPECTED_FAILURES.update({
     "disk_fill:500": ("@monitoring and @forecast", {FORECAST: "time to exhaustion for disk: expected >= 0.25 h"}),
 })
 
+# `make test` runs tests side by side on the two cores, except those marked `timed`, which run afterwards one
+# at a time: a case is timed when a scenario that must pass there measures time or resources, or when its fault
+# loads the machine (cpu_hog, disk_fill). Elsewhere every scenario that measures something is expected to fail.
+TIMED_CASES = {"slow_model:phi3:2500", "slow_model:phi3:2500|rated load", "no_request_validation",
+               "drop_index:documents_owner_created_at_idx", "slow_query:80", "pg_max_connections:100",
+               "slow_embeddings:220", "degrade_ann:0.3", "slow_search:200", "cpu_hog", "disk_fill:500",
+               "leak_memory:512", "latency_creep:30000:23", "intermittent_500:5", "model_crash_every:10"}
+# The healthy run in two halves, each on its own stack: the features that measure time or resources (run alone)...
+TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @resources or @vector_perf or @db_perf "
+                  "or @soak or @forecast or @gpu")
+# ...and all the others (run beside other tests).
+HALVES = {"timed": TIMED_FEATURES, "untimed": f"not ({TIMED_FEATURES})"}
+
+
 def test_every_fault_of_the_catalog_has_its_expected_failures():
     assert {fault_name(spec.split("|")[0]) for spec in EXPECTED_FAILURES} == set(CATALOG), \
         "a fault without expectations proves nothing"
+    assert TIMED_CASES <= set(EXPECTED_FAILURES), "a timed case that is not a case"
 
 
 @pytest.mark.slow
-def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(tmp_path):
+def test_the_two_halves_of_the_healthy_run_cover_every_scenario_once(tmp_path):
+    halves = {name: set(dry_run(tmp_path / name, tags)) for name, tags in HALVES.items()}
+    everything = set(dry_run(tmp_path / "all", None))
+    assert halves["timed"] and halves["untimed"] and not halves["timed"] & halves["untimed"]
+    assert halves["timed"] | halves["untimed"] == everything
+
+
+def _healthy_half(half: str):
+    return pytest.param(half, marks=[pytest.mark.timed] if half == "timed" else [])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("half", [_healthy_half(h) for h in HALVES])
+def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(half, tmp_path):
     with embedded_stack(tmp_path / "stack") as state:
         before = stored_objects(state)
-        run = run_suite(tmp_path / "run", {"stack_dir": str(tmp_path / "stack"), **SHORT_SOAK})
+        run = run_suite(tmp_path / "run", {"stack_dir": str(tmp_path / "stack"), **SHORT_SOAK}, tags=HALVES[half])
         after = stored_objects(state)
         secrets = [state.admin_key, state.vector_api_key, state.database_dsn.split(":")[2].split("@")[0],
                    state.owner_dsn.split(":")[2].split("@")[0]]
     assert run.returncode == 0, run.output[-3000:]
-    assert len(run.scenarios) >= 39 and not run.failed(), {k: v[:300] for k, v in run.failed().items()}
-    assert run.skipped() == {SNAPSHOT} | skipped_gpu_scenarios(), \
+    assert len(run.scenarios) >= 20 and not run.failed(), {k: v[:300] for k, v in run.failed().items()}
+    may_skip = {SNAPSHOT} | skipped_gpu_scenarios()
+    assert run.skipped() == may_skip & set(run.scenarios), \
         "only the snapshot scenario (the stand-in has no snapshots) and, without NVML, the GPU ones may skip here"
     assert after == before, f"the run left test data behind: before {before}, after {after}"
     evidence = all_text_under(run.results_dir) + all_text_under(tmp_path / "run" / "reports") + run.output
@@ -217,8 +252,12 @@ def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(tmp_
     assert (run.results_dir / "categories.json").exists() and (run.results_dir / "executor.json").exists()
 
 
+def _case(fault: str):
+    return pytest.param(fault, marks=[pytest.mark.timed] if fault in TIMED_CASES else [])
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("fault", sorted(EXPECTED_FAILURES))
+@pytest.mark.parametrize("fault", [_case(f) for f in sorted(EXPECTED_FAILURES)])
 def test_fault_fails_exactly_its_scenarios(fault, tmp_path):
     tags, expected = EXPECTED_FAILURES[fault]
     spec = fault.split("|")[0]

@@ -506,6 +506,58 @@ def test_app_health_and_unreachable_service(make_client) -> None:
     assert chat.status_code == 503 and chat.json()["error"]["type"] == "service_unavailable"
 
 
+def test_app_refuses_input_no_model_or_database_could_take(make_client) -> None:
+    """Found by Schemathesis: each of these once reached a model service or PostgreSQL and came back as a 5xx."""
+    client, _ = make_client()
+    headers = {**AUTH, "Content-Type": "application/json"}
+    surrogate = client.post("/v1/chat/completions", headers=headers,
+                            content=b'{"model": "phi3", "messages": [{"role": "user", "content": "\\udc00"}]}')
+    assert surrogate.status_code == 400 and "surrogate" in surrogate.json()["error"]["message"]
+    nul = client.post("/v1/chat/completions", headers=AUTH, json={**CHAT, "messages": [{"role": "user", "content": "a\x00b"}]})
+    assert nul.status_code == 400 and "NUL" in nul.json()["error"]["message"]
+    no_content = client.post("/v1/chat/completions", headers=AUTH, json={**CHAT, "messages": [{"role": "user"}]})
+    assert no_content.status_code == 400 and no_content.json()["error"]["param"] == "messages"
+    parts = client.post("/v1/chat/completions", headers=AUTH,
+                        json={**CHAT, "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})
+    assert parts.status_code == 200
+
+
+def test_app_forwards_no_nulls_and_hides_a_failing_service(make_client) -> None:
+    seen: list[dict[str, Any]] = []
+
+    def strict(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        seen.append(body)
+        if any(value is None for value in body.values()):
+            return httpx.Response(500, json={"error": {"message": "Traceback File \"/srv/llama_cpp/server/app.py\""}})
+        return fake_model_service(request)
+
+    client, _ = make_client(handler=strict)
+    assert client.post("/v1/chat/completions", headers=AUTH, json={**CHAT, "stream": None}).status_code == 200
+    assert "stream" not in seen[-1]
+
+    def failing(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(500, json={"error": {"message": "Traceback File \"/srv/llama_cpp/server/app.py\""}})
+
+    client, _ = make_client(handler=failing)
+    answer = client.post("/v1/chat/completions", headers=AUTH, json=CHAT)
+    assert answer.status_code == 502 and "/srv/" not in answer.text and "Traceback" not in answer.text
+
+
+def test_openapi_declares_bearer_auth_and_bodies(make_client) -> None:
+    client, _ = make_client()
+    document = client.get("/openapi.json").json()
+    assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    assert document["paths"]["/v1/models"]["get"]["security"] == [{"bearerAuth": []}]
+    assert document["paths"]["/health"]["get"]["security"] == []
+    chat = document["paths"]["/v1/chat/completions"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    assert chat["properties"]["model"]["enum"] == ["mixtral", "phi3"] and chat["required"] == ["model", "messages"]
+    bare, _ = make_client(faults=["openapi_without_security"])
+    undeclared = bare.get("/openapi.json").json()
+    assert "security" not in undeclared["paths"]["/v1/models"]["get"]
+    assert "requestBody" in undeclared["paths"]["/v1/chat/completions"]["post"]
+
+
 # --- PostgreSQL (slow; a scratch server, or CITADEL_TEST_PG_DSN's superuser DSN) -------------
 
 

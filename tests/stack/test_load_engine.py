@@ -18,7 +18,7 @@ from citadel_acceptance.load import (Bounds, ClosedLoop, EngineOptions, LoadRun,
 SERVER = Path(__file__).resolve().parents[2] / "benchmarks" / "timing_server.py"
 TTFT_S, ITL_S, TOKENS = 0.05, 0.005, 8
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timed]  # the timing server and its measured error
 
 
 @pytest.fixture(scope="module")

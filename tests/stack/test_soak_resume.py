@@ -18,7 +18,7 @@ import pytest
 
 from tests.harness import REPO_ROOT, embedded_stack, run_suite
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timed]  # its final verdict holds a latency-drift gate
 
 RUN_ID = "citadel-soak-resume-test"
 SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1.5", "soak.warmup_s": "5", "soak.window_s": "17",
