@@ -7,15 +7,14 @@ whatever behave's outcome, so a failed run still leaves its evidence.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from citadel_acceptance.handover import Handover, allure_result, build, format_text, write_html, write_json
 from citadel_acceptance.results_protection import verify_manifest, write_manifest
-from citadel_acceptance.results_summary import format_table, read_results
 from citadel_acceptance.session import REPO_ROOT
 
 RESULTS_DIR = REPO_ROOT / "allure-results"
@@ -23,6 +22,9 @@ REPORT_DIR = REPO_ROOT / "allure-report"
 JUNIT_DIR = REPO_ROOT / "reports" / "junit"
 GATES_FILE = REPO_ROOT / "reports" / "gates.json"
 MANIFEST = REPO_ROOT / "reports" / "evidence-manifest.json"
+HANDOVER_HTML = REPO_ROOT / "reports" / "handover.html"
+HANDOVER_JSON = REPO_ROOT / "reports" / "handover.json"
+INTERRUPTED = 130
 ALLURE_CLI = REPO_ROOT / "node_modules" / ".bin" / "allure"
 
 
@@ -34,7 +36,7 @@ def run_behave(args: list[str]) -> int:
         return subprocess.run(command, cwd=REPO_ROOT, check=False).returncode
     except KeyboardInterrupt:
         print("\ninterrupted: writing the report of what ran so far", flush=True)
-        return 130
+        return INTERRUPTED
 
 
 def generate_report(results_dir: Path = RESULTS_DIR, report_dir: Path = REPORT_DIR) -> tuple[Path | None, str]:
@@ -57,23 +59,6 @@ def generate_report(results_dir: Path = RESULTS_DIR, report_dir: Path = REPORT_D
     return index, ""
 
 
-def relaxed_targets(gates_file: Path = GATES_FILE) -> list[str]:
-    """The targets this run applied looser than the plan, one line per target with its models and reason."""
-    try:
-        gates = json.loads(gates_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []
-    grouped: dict[str, dict[str, str]] = {}
-    reasons: dict[str, str] = {}
-    for gate in (record.get("gate") or {} for record in gates):
-        if gate.get("relaxed"):
-            scope = gate.get("model") or "all"
-            grouped.setdefault(gate["key"], {})[scope] = f"{gate['compare']} {gate['spec']:g} -> {gate['applied']:g} {gate['unit']}"
-            reasons[gate["key"]] = gate["reason"]
-    return [f"{key}: {', '.join(f'{scope} {change}' for scope, change in sorted(scopes.items()))}. Why: {reasons[key]}"
-            for key, scopes in sorted(grouped.items())]
-
-
 def main(argv: list[str] | None = None) -> int:
     """Run behave, write the report, print the per-criterion summary; exit with behave's code."""
     args = list(sys.argv[1:] if argv is None else argv)
@@ -83,24 +68,46 @@ def main(argv: list[str] | None = None) -> int:
         return 1 if problems else 0
     started = time.monotonic()
     code = run_behave(args)
+    interrupted = code == INTERRUPTED
+    handover = build(RESULTS_DIR, GATES_FILE, interrupted, profile_of(args))
+    page, data = write_html(handover, HANDOVER_HTML), write_json(handover, HANDOVER_JSON)
+    if RESULTS_DIR.exists() and any(RESULTS_DIR.glob("*-result.json")):
+        allure_result(handover, RESULTS_DIR, page, data)
     manifest_digest = write_manifest(RESULTS_DIR, MANIFEST) if RESULTS_DIR.exists() else ""
     report, why_not = generate_report()
     print("\n" + "=" * 100)
-    print("Citadel MVP-2 acceptance: scenarios per success criterion")
-    print(format_table(read_results(RESULTS_DIR)))
-    relaxed = relaxed_targets()
-    if relaxed:
-        print(f"\nTargets relaxed by the profile ({len(relaxed)}): this run cannot be called ready for handover")
-        print("\n".join(f"  - {line}" for line in relaxed))
-    print(f"\nHTML report: {report}" if report else f"\nHTML report not written: {why_not}")
+    print(f"HTML report: {report}" if report else f"HTML report not written: {why_not}")
+    print(f"Handover matrix: {page} and {data}")
     print(f"JUnit XML:   {JUNIT_DIR}")
     if manifest_digest:
         print(f"Evidence manifest: {MANIFEST} (sha256 {manifest_digest}); check it later with "
               f"python -m citadel_acceptance.accept --verify-evidence {manifest_digest}")
-    outcome = "every scenario that ran passed" if code == 0 else f"behave exited {code}: see the failures above"
-    print(f"Run took {time.monotonic() - started:.0f} s; {outcome}.")
+    print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover)}")
+    print("\nCitadel MVP-2 acceptance: success criteria, the scenarios that prove them, and the handover verdict")
+    print(format_text(handover))
     return code
 
+
+def profile_of(args: list[str]) -> str:
+    """The profile a behave command line selects (-D profile=NAME), else the default."""
+    for flag, value in zip(args, args[1:] + [""]):
+        for option in (flag, f"{flag} {value}"):
+            if option.replace(" ", "").startswith(("-Dprofile=", "--define=profile=", "--defineprofile=")):
+                return option.split("profile=", 1)[1]
+    return "embedded"
+
+
+def run_kind(code: int, handover: Handover) -> str:
+    """One plain sentence: which kind of run this was, and why its exit code and verdict differ (if they do)."""
+    if code == INTERRUPTED:
+        return "The run was interrupted: the report covers what ran, and the verdict is INCOMPLETE."
+    if code != 0:
+        return f"behave exited {code}: scenarios failed (see above), so the verdict is {handover.verdict}."
+    if handover.ready:
+        return "Every scenario passed against the plan's own targets: this run supports the handover."
+    return ("Every scenario that ran passed (exit 0), but this run cannot support the handover: it relaxed or "
+            "skipped what a handover run must prove (the reasons are listed with the verdict). A run like this is a "
+            "rehearsal, for example on the embedded reference stack.")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -105,8 +105,7 @@ def run_schemathesis(openapi_url: str, authorization: str, settings: FuzzSetting
         if tls_verify:  # a CA bundle's path, or "false"
             argv += ["--tls-verify", tls_verify]
         try:
-            done = subprocess.run(argv, capture_output=True, text=True, timeout=settings.timeout_s,
-                                  env={**os.environ, "SCHEMATHESIS_HOOKS": ""}, cwd=scratch)
+            done = subprocess.run(argv, capture_output=True, text=True, timeout=settings.timeout_s, cwd=scratch)
             exit_code, console = done.returncode, done.stdout + done.stderr
         except subprocess.TimeoutExpired as exc:
             exit_code, console = -1, f"Schemathesis did not finish within {settings.timeout_s:.0f} s: {exc.stdout or ''}"

@@ -24,6 +24,8 @@ STACK_FAULTS = (
     Fault("vector_store_down", "stack", "the vector store is stopped once the stack has started"),
     Fault("pg_max_connections", "postgres", "pg_max_connections:N starts PostgreSQL with max_connections=N"),
     Fault("app_role_can_ddl", "postgres", "the gateway's application role may create tables in the public schema"),
+    Fault("table_lock", "postgres", "table_lock:MS holds an exclusive lock on the gateway's tables MS ms at a time, releasing it "
+          "for 10 ms in between (a maintenance job that blocks everyone)"),
     Fault("no_restart", "stack", "no supervisor: a part that crashes stays down"),
     Fault("vector_store_no_auth", "stack", "the vector store starts without an API key: anyone may use it"),
     Fault("broken_backup", "stack", "the backup tool writes a dump cut in half"),

@@ -39,6 +39,7 @@ GATEWAY_PART = "gateway"
 VECTOR_STORE_PART = "vector_store"
 SUPERVISOR_PART = "supervisor"
 SERVICE_PREFIX = "model_service:"
+TABLE_LOCK_PART = "table_lock"  # fault table_lock only
 
 
 class StackError(RuntimeError):
@@ -169,6 +170,11 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
         if faults.argument(settings.faults, "vector_store_down") is not None:
             state.process(VECTOR_STORE_PART).stop()
             state.settings["stopped_by_fault"] = [VECTOR_STORE_PART]
+        if faults.argument(settings.faults, "table_lock") is not None:
+            lock = spawn([sys.executable, "-m", "citadel_stack.table_lock", "--dir", str(stack_dir), "--hold-ms",
+                          faults.argument(settings.faults, "table_lock") or "100"], logs / "table-lock.log")
+            state.set_process(TABLE_LOCK_PART, lock)
+            state.save()
         if faults.argument(settings.faults, "no_restart") is None:
             _start_supervisor(state)
         if faults.argument(settings.faults, "cpu_hog") is not None:
@@ -378,6 +384,31 @@ def _start_supervisor(state: StackState) -> None:
                 stack_dir / "logs" / "supervisor.log")
     state.set_process(SUPERVISOR_PART, ref)
     state.save()
+
+
+def refault_gateway(stack_dir: Path, gateway_faults: tuple[str, ...]) -> StackState:
+    """Restart only the gateway, with these gateway faults in place of the stack's (the self-test's shared stacks).
+
+    Every other part keeps running; the stack's recorded faults become `gateway_faults`, so that a run asking
+    for them attaches. Faults of other parts cannot be changed this way.
+    """
+    validate_faults(gateway_faults)
+    others = [f for f in gateway_faults if faults.CATALOG[faults.fault_name(f)].part != GATEWAY_PART]
+    if others:
+        raise StackError(f"only gateway faults can be changed on a running stack, not {others}")
+    with _locked(stack_dir):
+        state = _require(stack_dir)
+        if faults.for_part(state.faults, GATEWAY_PART) != state.faults:
+            raise StackError(f"the stack in {stack_dir} runs faults of other parts ({state.faults}): start a new one")
+        state.settings["held"] = sorted(set(state.settings.get("held", [])) | {GATEWAY_PART})
+        state.save()
+        ref = state.process(GATEWAY_PART)
+        if ref is not None:
+            ref.stop()
+        state.faults = list(gateway_faults)
+        state.settings["held"] = [p for p in state.settings["held"] if p != GATEWAY_PART]
+        _start_gateway(state)
+        return state
 
 
 def start_part(stack_dir: Path, part: str) -> None:

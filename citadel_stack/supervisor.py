@@ -30,7 +30,8 @@ def supervise_once(stack_dir: Path, log_path: Path) -> list[str]:
     restarted = []
     for part in list(state.processes):
         ref = state.process(part)
-        if part in held or part == launcher.SUPERVISOR_PART or part.startswith("cpu_hog") or ref is None or ref.alive():
+        not_restarted = (launcher.SUPERVISOR_PART, launcher.TABLE_LOCK_PART)
+        if part in held or part in not_restarted or part.startswith("cpu_hog") or ref is None or ref.alive():
             continue
         started = time.monotonic()
         try:

@@ -11,6 +11,15 @@ from citadel_stack import postgres
 from citadel_stack.ports import free_port
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _stop_shared_stacks() -> Iterator[None]:
+    """The self-test's shared stack (tests.harness.shared_stack) ends with the session."""
+    yield
+    from tests.harness import stop_shared_stacks
+
+    stop_shared_stacks()
+
+
 @pytest.fixture(scope="session")
 def pg_admin_dsn(tmp_path_factory) -> Iterator[str]:
     """A superuser DSN: CITADEL_TEST_PG_DSN when set, else a scratch server started for the session."""

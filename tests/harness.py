@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,6 +100,31 @@ def embedded_stack(stack_dir: Path, faults: tuple[str, ...] = ()) -> Iterator[St
         yield state
     finally:
         launcher.stop(stack_dir)
+
+
+_SHARED: list[Path] = []  # this test process's shared stack (pytest-xdist: one per worker)
+
+
+def shared_stack(gateway_faults: tuple[str, ...]) -> StackState:
+    """This process's shared embedded stack, its gateway restarted with `gateway_faults` (only the gateway).
+
+    A fault case whose faults are all the gateway's needs no stack of its own: restarting the gateway takes
+    a fraction of a whole stack's start. The stack is stopped at the end of the session (stop_shared_stacks).
+    """
+    if not _SHARED:
+        stack_dir = Path(tempfile.mkdtemp(prefix="citadel-shared-stack-"))
+        profile = load_profile("embedded")
+        launcher.start_or_attach(stack_dir, launcher.StackSettings.from_profile(profile.raw, profile.models, ()))
+        _SHARED.append(stack_dir)
+    return launcher.refault_gateway(_SHARED[0], gateway_faults)
+
+
+def stop_shared_stacks() -> None:
+    """Stop this process's shared stack, if it started one."""
+    while _SHARED:
+        stack_dir = _SHARED.pop()
+        launcher.stop(stack_dir)
+        shutil.rmtree(stack_dir, ignore_errors=True)
 
 
 def stored_objects(state: StackState) -> dict[str, int]:

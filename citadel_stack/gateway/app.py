@@ -41,7 +41,7 @@ from .soak_faults import install_soak_faults
 from . import openapi_doc
 from .runtime_config import RuntimeConfig
 from .stores import DocumentStore, KeyAdmin, run_lifecycle
-from .vector_index import VectorIndex
+from .vector_index import VectorIndex, VectorStoreUnavailable
 from .runtime import GatewayState, KeyStore
 from .upstream import UpstreamClient
 
@@ -217,8 +217,10 @@ def _install_error_handlers(app: FastAPI) -> None:
     """Every error answers with an OpenAI-shaped body."""
 
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
-        if exc.status_code == 400 and "invalid_body_is_500" in request.app.state.gateway.config.faults:
-            return await unexpected_error(request, exc)  # fault (self-test only): validation ends in a crash
+        faults = request.app.state.gateway.config.faults
+        if (exc.status_code == 400 and "invalid_body_is_500" in faults) or (
+                isinstance(exc, VectorStoreUnavailable) and "vector_outage_is_500" in faults):
+            return await unexpected_error(request, exc)  # faults (self-test only): a refusal ends in a crash
         return JSONResponse(_with_trace(request, exc.body), status_code=exc.status_code, headers=exc.headers)
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

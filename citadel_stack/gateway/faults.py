@@ -87,6 +87,8 @@ STACK_TRACE_IN_ERRORS = _register("stack_trace_in_errors", "error answers carry 
 MISSING_SECURITY_HEADER = _register("missing_security_header", "answers lack X-Content-Type-Options: nosniff")
 TLS_1_0_ACCEPTED = _register("tls_1_0_accepted", "the HTTPS listener accepts TLS 1.0")
 AUDIT_CHAIN_BROKEN = _register("audit_chain_broken", "audit rows are not chained (prev_hash is random)")
+VECTOR_OUTAGE_IS_500 = _register("vector_outage_is_500",
+                                 "with the vector store unreachable, retrieval answers 500 (unhandled) instead of 503")
 INVALID_BODY_IS_500 = _register("invalid_body_is_500",
                                 "a request body the gateway refuses as invalid answers 500 (a crash) instead of 400")
 OPENAPI_WITHOUT_SECURITY = _register("openapi_without_security",
