@@ -59,11 +59,13 @@ def ensure_sample(session: Any, count: int) -> int:
     key = getattr(run_data, "sample_key", None) or run_data.issue_key("sample-owner", role="admin")
     run_data.sample_key = key
     stored = sum(1 for owner, _ in run_data.documents if owner is key)
-    # Four at a time, as a loader would: each store waits on the embedding service, PostgreSQL and the store.
+    # Four at a time, as a loader would (each store waits on the embedding service, PostgreSQL and the store);
+    # the first refusal stops the loading.
+    pending = corpus.sample_documents(count)[stored:]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = list(pool.map(lambda doc: (doc[0], run_data.store(key, doc[1], doc[0], doc[2])),
-                                corpus.sample_documents(count)[stored:]))
-    for title, ex in answers:
-        if ex.status != 201:
-            raise AssertionError(f"expected 201 storing the sample document {title!r}, got {ex.status}: {ex.body}")
+        for start in range(0, len(pending), 4):
+            batch = pending[start:start + 4]
+            for title, ex in pool.map(lambda doc: (doc[0], run_data.store(key, doc[1], doc[0], doc[2])), batch):
+                if ex.status != 201:
+                    raise AssertionError(f"expected 201 storing the sample document {title!r}, got {ex.status}: {ex.body}")
     return sum(1 for owner, _ in run_data.documents if owner is key)

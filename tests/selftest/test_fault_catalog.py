@@ -158,7 +158,7 @@ EXPECTED_FAILURES.update({
     "leak_memory:512": (SOAK, {SOAK_MEMORY: "gateway memory slope: expected < 300 MB/h"}),
     "latency_creep:30000:23": (SOAK, {SOAK_DRIFT: "latency drift: expected <= 2.5 x first window"}),
     "intermittent_500:5": (SOAK, {SOAK_ERRORS: "soak error rate: expected < 0.1 %"}),
-    "model_crash_every:10": (SOAK, {SOAK_AVAILABLE: "availability: expected >= 95 %", SOAK_ERRORS: "soak error rate",
+    "model_crash_every:5": (SOAK, {SOAK_AVAILABLE: "availability: expected >= 95 %", SOAK_ERRORS: "soak error rate",
                                     SOAK_RESTARTS: "model_service:smollm2: process"}),
 })
 GPU_SCENARIOS = {"The planned GPUs are in place with their memory", "GPU memory stays within the serving limit",
@@ -212,7 +212,7 @@ TIMED_CASES = {"slow_model:phi3:2500", "slow_model:phi3:2500|rated load", "no_re
                "fail_ratio:10", "no_usage|streaming", "gateway_delay:60",
                "drop_index:documents_owner_created_at_idx", "slow_query:80", "pg_max_connections:100", "table_lock:120",
                "slow_embeddings:220", "degrade_ann:0.3", "slow_search:200", "cpu_hog", "disk_fill:500",
-               "leak_memory:512", "latency_creep:30000:23", "intermittent_500:5", "model_crash_every:10"}
+               "leak_memory:512", "latency_creep:30000:23", "intermittent_500:5", "model_crash_every:5"}
 # The healthy run in two halves, each on its own stack: the features that measure time or resources (run alone)...
 TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @resources or @vector_perf or @db_perf "
                   "or @soak or @forecast or @alerting or @gpu")
