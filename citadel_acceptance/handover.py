@@ -114,7 +114,10 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
     failed = [s for s in scenarios if s.status in ("failed", "broken")]
     skipped = [s for s in scenarios if s.status == "skipped"]
     relaxed = sorted({g.name for g in gates if g.relaxed})
-    reasons = [f"failed: {s.name}: {s.message}" for s in failed] + [f"skipped: {s.name}: {s.message}" for s in skipped]
+    reasons = [f"failed: {s.name}: {s.message}" for s in failed]
+    if skipped:
+        shown = "; ".join(f"{s.name} ({s.message or 'no reason recorded'})" for s in skipped[:3])
+        reasons.append(f"{len(skipped)} skipped: {shown}" + ("; ..." if len(skipped) > 3 else ""))
     if relaxed:
         reasons.append(f"passed only against relaxed targets: {', '.join(relaxed)}")
     if failed:
