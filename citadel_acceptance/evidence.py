@@ -75,6 +75,12 @@ class Evidence:
             else:
                 self.attach_json(name, data)
 
+    def check(self, verdict: Verdict, **attachments: Any) -> None:
+        """Record the verdict with its attachments, then fail the step with its explanation if it failed."""
+        self.record(verdict, **attachments)
+        if not verdict.passed:
+            raise AssertionError(verdict.explanation)
+
     def attach_json(self, name: str, data: Any) -> None:
         """Attach JSON data, redacted."""
         text = json.dumps(self.redactor.data(_plain(data)), indent=2, default=str)

@@ -31,8 +31,7 @@ def step_every_model_listed(context):
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error) or \
         openai_shape.model_list_problems(ex.body, context.session.profile.models)
     verdict = Verdict.from_problems("model list", problems, "every profile model id ∈ data[].id", f"GET {ex.url}")
-    context.evidence.record(verdict, exchange=ex)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=ex)
 
 
 @when('a user asks "{model}" a question')
@@ -49,8 +48,7 @@ def step_complete_completion(context, model):
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error) or \
         openai_shape.chat_completion_problems(ex.body, model)
     verdict = Verdict.from_problems("chat completion", problems, "OpenAI chat.completion schema", f"POST {ex.url}")
-    context.evidence.record(verdict, exchange=ex)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=ex)
 
 
 @then("the answer reports how many tokens it used")
@@ -59,8 +57,7 @@ def step_answer_usage(context):
     body = context.exchange.body if isinstance(context.exchange.body, dict) else {}
     problems = openai_shape.usage_problems(body.get("usage"), "the answer")
     verdict = Verdict.from_problems("token usage", problems, "total_tokens = prompt_tokens + completion_tokens", "usage")
-    context.evidence.record(verdict, usage=body.get("usage"))
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, usage=body.get("usage"))
 
 
 @then("the answer arrives within {response_ms:d} ms")
@@ -68,8 +65,7 @@ def step_answer_in_time(context, response_ms):
     """The response time of the request against the model's target (spec from the feature, applied from the profile)."""
     gate = context.targets.resolve("latency.response_ms", spec=response_ms, model=context.model)
     verdict = gate.check(context.exchange.elapsed_ms, "response time", "last byte received − request sent (one request)")
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @when("a user asks a model that is not served a question")
@@ -92,5 +88,4 @@ def step_refused_invalid(context, param):
     problems = openai_shape.invalid_request_problems(context.exchange.status, context.exchange.body, param)
     verdict = Verdict.from_problems("invalid request refused", problems, "HTTP 400 + OpenAI error body",
                                     f"POST {context.exchange.url}")
-    context.evidence.record(verdict, exchange=context.exchange)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=context.exchange)

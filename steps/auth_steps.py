@@ -22,8 +22,7 @@ def step_refused_unauthenticated(context):
     ex = context.exchange
     problems = credentials.refusal_problems(ex.status, ex.headers, ex.body)
     verdict = Verdict.from_problems("unauthenticated request refused", problems, "HTTP 401 + WWW-Authenticate", ex.url)
-    context.evidence.record(verdict, exchange=ex)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=ex)
 
 
 @then("the refusal does not repeat the credential")
@@ -32,5 +31,4 @@ def step_no_echo(context):
     ex = context.exchange
     problems = credentials.echo_problems(context.credential, ex.headers, ex.body)
     verdict = Verdict.from_problems("credential not echoed", problems, "credential ∉ response", ex.url)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)

@@ -22,8 +22,7 @@ def step_expected_objects(context):
     db = context.session.profile.database
     expected = {k: db.get(f"expected_{k}", []) for k in ("tables", "indexes", "constraints")}
     verdict = database_gates.schema_verdict(context.schema, expected)
-    context.evidence.record(verdict, expected=expected)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, expected=expected)
 
 
 @when("the plan of each critical query is examined")
@@ -38,8 +37,7 @@ def step_examine_plans(context):
 def step_no_seq_scan(context):
     """Each critical query can use an index on the big tables."""
     verdict = database_gates.plans_verdict(context.plans)
-    context.evidence.record(verdict, plans={c.name: c.plan for c in context.plans})
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, plans={c.name: c.plan for c in context.plans})
 
 
 @when("the critical queries run from {connections:d} connections at once, {runs:d} times each")
@@ -54,8 +52,7 @@ def step_queries_fast(context, target_ms):
     """p95 of all runs against the optimised-query target (T2-005)."""
     gate = context.targets.resolve("database.query_ms", spec=target_ms)
     verdict = database_gates.latency_verdict(gate, context.query_samples)
-    context.evidence.record(verdict, samples_ms=context.query_samples)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, samples_ms=context.query_samples)
 
 
 @when("{count:d} connections are opened at once")
@@ -70,16 +67,14 @@ def step_every_connection(context):
     """All of them opened and answered (the pool target of T2-005)."""
     gate = context.targets.resolve("database.pool_connections", spec=context.connections_asked)
     verdict = database_gates.burst_verdict(context.burst, gate)
-    context.evidence.record(verdict, burst=context.burst.__dict__)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, burst=context.burst.__dict__)
 
 
 @then("the number of open connections returns to its baseline")
 def step_connections_released(context):
     """The server holds no more connections of the role than before the burst."""
     verdict = database_gates.release_verdict(context.burst)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @when("the server's statement statistics are read")
@@ -95,8 +90,7 @@ def step_read_statements(context):
 def step_no_slow_statement(context, target_ms):
     """The slowest statement's mean execution time against the optimised-query target."""
     verdict = database_gates.slow_statements_verdict(context.slow, context.targets.resolve("database.query_ms", spec=target_ms))
-    context.evidence.record(verdict, slow_statements=context.slow)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, slow_statements=context.slow)
 
 
 @given("request-log rows older than the retention period")
@@ -119,8 +113,7 @@ def step_nothing_older(context):
     days = context.session.profile.database.get("retention_days", 30)
     left = database_probe.rows_older_than(_dsn(context), "request_log", days)
     verdict = database_gates.lifecycle_verdict(left, days, context.exchange.status)
-    context.evidence.record(verdict, exchange=context.exchange)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=context.exchange)
 
 
 @when("the application's database role tries to create a table")
@@ -133,5 +126,4 @@ def step_try_ddl(context):
 def step_ddl_refused(context):
     """The attempt failed with InsufficientPrivilege."""
     verdict = database_gates.ddl_verdict(context.ddl_error)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)

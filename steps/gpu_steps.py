@@ -17,48 +17,42 @@ def step_inspect_gpus(context):
 def step_gpu_count(context, count):
     """The number of GPUs the source lists, against the planned count."""
     verdict = gpu.count_verdict(context.gpus, context.targets.resolve("gpu.count", spec=count))
-    context.evidence.record(verdict, snapshot=context.gpus)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("each GPU has at least {size_gb:d} GB of memory")
 def step_gpu_memory_size(context, size_gb):
     """The smallest GPU's memory (decimal GB, as vendors state it), against the planned size."""
     verdict = gpu.memory_size_verdict(context.gpus, context.targets.resolve("gpu.memory_gb", spec=size_gb))
-    context.evidence.record(verdict, snapshot=context.gpus)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("no GPU has more than {fraction:g} of its memory in use")
 def step_gpu_memory_use(context, fraction):
     """The fullest GPU's memory used / total, against the serving limit (vLLM gpu_memory_utilization)."""
     verdict = gpu.memory_use_verdict(context.gpus, context.targets.resolve("gpu.memory_used_fraction", spec=fraction))
-    context.evidence.record(verdict, snapshot=context.gpus)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("every GPU is at least {margin_c:d} °C below its slowdown temperature")
 def step_gpu_temperature(context, margin_c):
     """The smallest distance between a GPU's temperature and its slowdown threshold, against the margin."""
     verdict = gpu.temperature_verdict(context.gpus, context.targets.resolve("gpu.temperature_margin_c", spec=margin_c))
-    context.evidence.record(verdict, snapshot=context.gpus)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("no GPU reports an uncorrectable memory error")
 def step_gpu_uncorrectable(context):
     """Uncorrected ECC errors (volatile, aggregate), double-bit retired pages, uncorrectable remapped rows: none."""
     verdict = gpu.uncorrectable_errors_verdict(context.gpus, context.targets.resolve("gpu.uncorrectable_errors"))
-    context.evidence.record(verdict, snapshot=context.gpus)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("no GPU is slowed down by its hardware")
 def step_gpu_no_hardware_slowdown(context):
     """No current clock-event reason is a hardware slowdown (HW slowdown, HW thermal, HW power brake)."""
     verdict = gpu.hardware_slowdown_verdict(context.gpus)
-    context.evidence.record(verdict, snapshot=context.gpus)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @when("clients keep every model busy for a while")
@@ -73,5 +67,4 @@ def step_gpu_used(context, points):
     """Every GPU's peak utilisation under load minus its idle mean: the GPUs do the work."""
     gate = context.targets.resolve("gpu.utilization_rise_percent", spec=points)
     verdict = gpu.utilization_rise_verdict(context.utilization, gate)
-    context.evidence.record(verdict, readings=context.utilization.as_rows())
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, readings=context.utilization.as_rows())

@@ -22,8 +22,7 @@ def step_report_names_models(context):
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error) or \
         health.report_problems(ex.body, context.session.profile.models)
     verdict = Verdict.from_problems("health names every model", problems, "profile models ⊆ report.models", ex.url)
-    context.evidence.record(verdict, exchange=ex)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=ex)
 
 
 @then("every model service is reported healthy")
@@ -33,8 +32,7 @@ def step_every_service_healthy(context):
     problems = [f"model {m!r} is reported {states.get(m, 'missing')!r}" for m in sorted(context.session.profile.models)
                 if states.get(m) != "healthy"]
     verdict = Verdict.from_problems("every service healthy", problems, "report.models[*].status == healthy", "health")
-    context.evidence.record(verdict, states=states)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, states=states)
 
 
 @then("the report agrees with a direct check of each model service")
@@ -47,8 +45,7 @@ def step_report_agrees(context):
     observed = {name: health.direct_status(url) for name, url in services.items()}
     problems = health.disagreements(health.service_states(context.exchange.body), observed)
     verdict = Verdict.from_problems("health agrees with direct checks", problems, "reported == direct, per service", "health")
-    context.evidence.record(verdict, observed=observed)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, observed=observed)
 
 
 @then("the stopped service and every model it runs are reported unreachable")
@@ -57,8 +54,7 @@ def step_stopped_unreachable(context):
     service = context.stopped_service
     problems = health.outage_problems(context.exchange.body, service, context.session.profile.models)
     verdict = Verdict.from_problems("outage reported", problems, f"status of {service} and its models == unreachable", "health")
-    context.evidence.record(verdict, exchange=context.exchange)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=context.exchange)
 
 
 @then("the gateway itself still answers")
@@ -67,5 +63,4 @@ def step_gateway_answers(context):
     ex = context.exchange
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error)
     verdict = Verdict.from_problems("gateway answers during an outage", problems, "HTTP 200 from health", ex.url)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)

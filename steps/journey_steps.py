@@ -35,8 +35,7 @@ def step_user_asks(context, model, question):
 def step_answer_cites(context, title):
     """200, an answer with text, and the stored document among the answer's citations."""
     verdict = journey.citation_verdict(context.answer.exchange, context.document_id, title)
-    context.evidence.record(verdict, exchange=context.answer.exchange)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=context.answer.exchange)
 
 
 @then("the request log holds one row for each request the user made")
@@ -45,8 +44,7 @@ def step_request_log_rows(context):
     rows = journey.request_log_rows(context.session, context.user_requests)
     verdict = Verdict.from_problems("request log", journey.request_log_problems(rows), "rows per request id == 1",
                                     "request_log")
-    context.evidence.record(verdict, rows=rows)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, rows=rows)
 
 
 @then("the vector store holds the document with its owner and metadata")
@@ -55,8 +53,7 @@ def step_vector_holds_document(context):
     payload = journey.point_payload(context.session, context.document_id)
     problems = journey.payload_problems(payload, context.user_key.owner, context.session.run_id, {"topic": "journey"})
     verdict = Verdict.from_problems("vector point", problems, "payload ⊇ {owner, run_id, metadata}", "vector store")
-    context.evidence.record(verdict, payload=payload)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, payload=payload)
 
 
 @then("the gateway counted exactly the one chat request the user made")
@@ -66,5 +63,4 @@ def step_counter_grew(context):
     verdict = Verdict(name="request counter", passed=grown == 1, measured=grown, formula=
                       "Δ model_requests_total{model_name} between scrapes before and after the request",
                       explanation=f"request counter for {context.model}: expected to grow by exactly 1, grew by {grown:g}")
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)

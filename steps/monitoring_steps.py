@@ -17,9 +17,8 @@ def step_first_scrapes(context):
 def step_targets_up(context):
     """Every active target of each expected job has health 'up'."""
     verdict = gates.targets_verdict(context.targets_seen, monitoring.settings_of(context.session).scrape_jobs, context.session.prometheus_url)
-    context.evidence.record(verdict, **{"scrape targets": [t.as_dict() for t in context.targets_seen],
+    context.evidence.check(verdict, **{"scrape targets": [t.as_dict() for t in context.targets_seen],
                                         "PromQL and API calls": context.session.prometheus.take_calls()})
-    assert verdict.passed, verdict.explanation
 
 
 @when("the monitoring configuration in force is read")
@@ -34,8 +33,7 @@ def step_scrape_interval(context, seconds):
     gate = context.targets.resolve("monitoring.scrape_interval_s", spec=seconds)
     verdict = gates.scrape_interval_verdict(context.intervals, monitoring.settings_of(context.session).scrape_jobs, gate,
                                             context.session.prometheus_url)
-    context.evidence.record(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
 
 
 @given("every model has answered a question")
@@ -56,8 +54,7 @@ def step_families(context):
     """Each planned family: type, every planned label on every sample, exact bucket bounds."""
     verdict, table = gates.families_verdict(context.metrics_text, monitoring.settings_of(context.session).metrics,
                                             context.session.profile.gateway.metrics_path)
-    context.evidence.record(verdict, **{"metric families": table, "exposition": context.metrics_text})
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **{"metric families": table, "exposition": context.metrics_text})
 
 
 @when('clients ask "{model}" {total:d} questions, {failing:d} of them too long for the model to accept')
@@ -70,8 +67,7 @@ def step_counted_questions(context, model, total, failing):
 def step_counters_agree(context, model):
     """Δ success = 2xx answers, Δ error = failures, Δ histogram count = requests sent."""
     verdict = gates.counters_verdict(context.counted)
-    context.evidence.record(verdict, **{"requests": context.counted.outcomes})
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **{"requests": context.counted.outcomes})
 
 
 @when("the rules Prometheus evaluates are listed")
@@ -84,9 +80,8 @@ def step_list_rules(context):
 def step_rules_loaded(context):
     """Every rule the profile expects is loaded and healthy."""
     verdict = gates.rules_verdict(context.rules, monitoring.settings_of(context.session).rules, context.session.prometheus_url)
-    context.evidence.record(verdict, **{"rules": [r.as_dict() for r in context.rules],
+    context.evidence.check(verdict, **{"rules": [r.as_dict() for r in context.rules],
                                         "PromQL and API calls": context.session.prometheus.take_calls()})
-    assert verdict.passed, verdict.explanation
 
 
 @when("memory and disk use are sampled from the monitoring over the forecast window")
@@ -101,8 +96,7 @@ def step_forecast_query(context):
     """Prometheus' own predict_linear for the horizon answers with a number."""
     answers = monitoring.ask_forecasts(context.session, {r: g.applied for r, g in context.horizons.items()})
     verdict = gates.forecast_query_verdict(answers, context.session.prometheus_url)
-    context.evidence.record(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
 
 
 @then("neither memory nor disk is forecast to run out within the horizon")
@@ -111,7 +105,7 @@ def step_no_exhaustion(context):
     verdicts = gates.exhaustion_verdicts(context.forecasts, context.forecast_problems, context.horizons,
                                          context.session.prometheus_url)
     plot = forecast_png(context.forecasts, {r: g.applied for r, g in context.horizons.items()})
-    context.evidence.record(verdicts[0], **{"forecast plot": plot, "samples": monitoring.sample_rows(context.forecasts)})
+    context.evidence.check(verdicts[0], **{"forecast plot": plot, "samples": monitoring.sample_rows(context.forecasts)})
     for verdict in verdicts[1:]:
         context.evidence.record(verdict)
     assert all(v.passed for v in verdicts), "; ".join(v.explanation for v in verdicts if not v.passed)
@@ -123,7 +117,6 @@ def step_rule_evaluated(context, which):
     name = {"inference-error alert": monitoring.settings_of(context.session).error_alert, "latency anomaly": monitoring.settings_of(context.session).anomaly_alert}[which]
     verdict = gates.rule_loaded_verdict(context.session.prometheus.rules(), name, context.session.prometheus_url)
     context.evidence.record(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
-    assert verdict.passed, verdict.explanation
 
 
 @when('{count:d} requests to "{model}" fail in quick succession')
@@ -148,6 +141,5 @@ def step_latency_spike(context, model):
 def step_alert_raised(context, which, model):
     """The watched alert was pending or firing for the model within the profile's window."""
     verdict = gates.alert_verdict(context.watch)
-    context.evidence.record(verdict, **{"alert timeline": context.watch.timeline, "requests sent": context.watch.requests,
+    context.evidence.check(verdict, **{"alert timeline": context.watch.timeline, "requests sent": context.watch.requests,
                                         "PromQL and API calls": context.session.prometheus.take_calls()[-20:]})
-    assert verdict.passed, verdict.explanation

@@ -27,8 +27,7 @@ def step_openai_models(context):
     result = context.openai_result
     problems = openai_probe.listing_problems(result, list(context.session.profile.models))
     verdict = Verdict.from_problems("OpenAI client: models", problems, "profile models ⊆ client.models.list()", "openai")
-    context.evidence.record(verdict, probe=result)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, probe=result)
 
 
 @then("the client receives a complete answer and a complete streamed answer, each with usage")
@@ -36,5 +35,4 @@ def step_openai_answers(context):
     """Chat and stream through the client: text, a finish_reason, and usage in both."""
     problems = openai_probe.answer_problems(context.openai_result)
     verdict = Verdict.from_problems("OpenAI client: chat and stream", problems, "client calls succeed with usage", "openai")
-    context.evidence.record(verdict, probe=context.openai_result)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, probe=context.openai_result)

@@ -29,8 +29,7 @@ def step_recovered(context, seconds):
     gate = context.targets.resolve("recovery.mttr_s", spec=seconds)
     measured = context.recovery.seconds if context.recovery.seconds is not None else float("inf")
     verdict = gate.check(measured, "time to recover", "first healthy report − crash (health polled every 0.25 s)")
-    context.evidence.record(verdict, observed=context.recovery.observed)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, observed=context.recovery.observed)
 
 
 @when("the operator backs the database up and restores the backup into a scratch database")
@@ -44,8 +43,7 @@ def step_restored_equal(context):
     """Row counts and content checksums of every table, before and after."""
     verdict = Verdict.from_problems("backup and restore", operations.backup_problems(context.backup),
                                     "∀ table: (count, md5 of ordered rows) restored == source", context.backup.database)
-    context.evidence.record(verdict, steps=context.backup.steps, source=context.backup.source, restored=context.backup.restored)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, steps=context.backup.steps, source=context.backup.source, restored=context.backup.restored)
 
 
 @when('an operator changes "{setting}" to {value:d} and then rolls the change back')
@@ -59,8 +57,7 @@ def step_change_audited(context):
     """An audit row for the change carries the original and the new value."""
     verdict = Verdict.from_problems("configuration change audited", operations.audit_problems(context.config_change),
                                     "audit row: action config.change, before/after values", "/admin/audit")
-    context.evidence.record(verdict, answers=context.config_change.answers, audit=context.config_change.audit)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, answers=context.config_change.answers, audit=context.config_change.audit)
 
 
 @then("the rollback restores the original value and is audited too")
@@ -68,8 +65,7 @@ def step_rolled_back(context):
     """The setting is back to its original value and the rollback has its own audit row."""
     verdict = Verdict.from_problems("configuration rolled back", operations.rollback_problems(context.config_change),
                                     "setting after rollback == original ∧ audit row config.rollback", "/admin/config")
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @when("an operator lists, rotates and revokes that key")
@@ -83,8 +79,7 @@ def step_lifecycle_holds(context):
     """Each step answered as expected: 200 for working values, 401 for the replaced and revoked ones."""
     verdict = Verdict.from_problems("key lifecycle", operations.lifecycle_problems(context.life),
                                     str(operations.EXPECTED_LIFECYCLE), "/admin/keys")
-    context.evidence.record(verdict, statuses=context.life.statuses, listed=context.life.listed)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, statuses=context.life.statuses, listed=context.life.listed)
 
 
 @when("a client makes a request and notes the request id the gateway gives back")
@@ -101,5 +96,4 @@ def step_log_line(context):
     lines, parsed = operations.log_lines_for(Path(context.session.profile.raw["operations"]["gateway_log"]), rid)
     verdict = Verdict.from_problems("structured log", operations.structured_log_problems(rid, lines, parsed),
                                     "∃ JSON line: request_id == X-Request-ID ∧ ts, level, method, path, status_code", "log")
-    context.evidence.record(verdict, lines=lines[:5])
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, lines=lines[:5])

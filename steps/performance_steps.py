@@ -20,24 +20,21 @@ def step_load_p95(context, p95_ms):
     """p95 of E2E latency of the window against the model's response-time target."""
     gate = context.targets.resolve("latency.response_ms", spec=p95_ms, model=context.model)
     verdict = performance.p95_verdict(context.load, gate, "response time p95 under load")
-    context.evidence.record(verdict, **performance.evidence_of(context.load, context.model))
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **performance.evidence_of(context.load, context.model))
 
 
 @then("the model sustains its rated throughput")
 def step_sustained(context):
     """Successful requests per second of the window against the rated rate."""
     verdict = performance.throughput_verdict(context.load, context.rate_gate)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @then("fewer than {percent:g} % of requests fail")
 def step_error_rate(context, percent):
     """Errors, broken streams and timeouts over all requests sent in the window."""
     verdict = performance.error_rate_verdict(context.load, context.targets.resolve("errors.rate_percent", spec=percent))
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @when('clients stream answers from "{model}" at the normal load for the measurement window')
@@ -54,8 +51,7 @@ def step_ttft_tpot(context):
     problems = performance.streaming_problems(context.load) + performance.streaming_target_problems(
         context.load, context.targets, context.model)
     verdict = Verdict.from_problems("TTFT and TPOT", problems, context.load.summary().formulas["tpot"], context.model)
-    context.evidence.record(verdict, **performance.evidence_of(context.load, context.model))
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **performance.evidence_of(context.load, context.model))
 
 
 @when('the same requests go to "{model}" directly and through the gateway at {rate:d} requests per second')
@@ -70,7 +66,7 @@ def step_overhead(context, overhead_ms):
     """Both runs error-free; difference of the medians and of the p95s of E2E latency, through minus direct."""
     gate = context.targets.resolve("gateway.overhead_ms", spec=overhead_ms)
     verdicts = performance.overhead_verdicts(context.direct, context.through, gate)
-    context.evidence.record(verdicts[0], direct=context.direct.summary().as_dict(), through=context.through.summary().as_dict())
+    context.evidence.check(verdicts[0], direct=context.direct.summary().as_dict(), through=context.through.summary().as_dict())
     for verdict in verdicts[1:]:
         context.evidence.record(verdict)
     assert all(v.passed for v in verdicts), "; ".join(v.explanation for v in verdicts if not v.passed)
@@ -88,7 +84,6 @@ def step_cached(context):
     verdict = Verdict.from_problems("response cache", performance.cache_problems(context.cache),
                                     "Δ citadel_cache_requests_total{result=hit} == 1 ∧ t2 < t1", "the gateway")
     context.evidence.record(verdict, probe=context.cache.__dict__)
-    assert verdict.passed, verdict.explanation
 
 
 @when("the system serves its normal load for the measurement window")
@@ -103,5 +98,4 @@ def step_resource_below(context, resource, percent):
     key, samples = {"CPU": ("resources.cpu_percent", context.resources.cpu_percent),
                     "memory": ("resources.memory_percent", context.resources.memory_percent)}[resource]
     verdict = performance.resource_verdict(samples, context.targets.resolve(key, spec=percent), f"{resource} use")
-    context.evidence.record(verdict, readings=samples)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, readings=samples)

@@ -11,8 +11,7 @@ from citadel_acceptance.verdict import Verdict
 
 def _record(context, name, problems, formula, where, **attachments):
     verdict = Verdict.from_problems(name, problems, formula, where)
-    context.evidence.record(verdict, **attachments)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **attachments)
 
 
 @when("a client calls every protected endpoint with {credential}")

@@ -10,7 +10,7 @@ from citadel_acceptance import soak
 def step_stability_run(context):
     """Run the soak once per run of the suite (resume one with -D soak.run_id=ID); SIGINT records "incomplete"."""
     context.soak = soak.run_once(context.session,
-                                 on_interrupt=lambda verdict, files: context.evidence.record(verdict, **files))
+                                 on_interrupt=lambda verdict, files: context.evidence.check(verdict, **files))
 
 
 @then("the run covered at least {hours:g} hours of normal load")
@@ -18,7 +18,6 @@ def step_soak_duration(context, hours):
     """Hours of load applied (summed over resumes), against the plan's 72 (a relaxed target says why)."""
     verdict = soak.duration_verdict(context.soak.result, context.targets.resolve("stability.duration_h", spec=hours))
     context.evidence.record(verdict, checkpoint=context.soak.checkpoint_view(), report=context.soak.report)
-    assert verdict.passed, verdict.explanation
 
 
 @then("at least {percent:g} % of the health checks found the system healthy")
@@ -26,16 +25,14 @@ def step_soak_availability(context, percent):
     """Healthy health checks (HTTP 200, status healthy) over all of them, one per sampling interval."""
     gate = context.targets.resolve("availability.percent", spec=percent)
     verdict = soak.availability_verdict(context.soak.result, gate)
-    context.evidence.record(verdict, **context.soak.plot("availability"), unhealthy=context.soak.result.unhealthy)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **context.soak.plot("availability"), unhealthy=context.soak.result.unhealthy)
 
 
 @then("fewer than {percent:g} % of the run's requests failed")
 def step_soak_errors(context, percent):
     """Failed requests (non-2xx, broken streams, timeouts) over every request of the soak."""
     verdict = soak.error_verdict(context.soak.result, context.targets.resolve("errors.rate_percent", spec=percent))
-    context.evidence.record(verdict, **context.soak.plot("errors"), failures=context.soak.failures())
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **context.soak.plot("errors"), failures=context.soak.failures())
 
 
 @then("the 95th-percentile latency of the last window is at most {ratio:g} times that of the first")
@@ -43,8 +40,7 @@ def step_soak_latency_drift(context, ratio):
     """p95 E2E of the last latency window over the first's (equal windows after the warm-up)."""
     gate = context.targets.resolve("stability.latency_drift_ratio", spec=ratio)
     verdict = soak.drift_verdict(context.soak.result, gate)
-    context.evidence.record(verdict, **context.soak.plot("latency"), windows=context.soak.windows())
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **context.soak.plot("latency"), windows=context.soak.windows())
 
 
 @then("the gateway's resident memory grows by less than {mb_per_h:g} MB per hour")
@@ -55,8 +51,7 @@ def step_soak_memory_slope(context, mb_per_h):
         return
     gate = context.targets.resolve("stability.memory_slope_mb_per_h", spec=mb_per_h)
     verdict = soak.memory_slope_verdict(context.soak.result, gate)
-    context.evidence.record(verdict, **context.soak.plot("memory"))
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, **context.soak.plot("memory"))
 
 
 @then("its forecast for 24 hours later stays under {limit_mb:g} MB")
@@ -64,8 +59,7 @@ def step_soak_memory_forecast(context, limit_mb):
     """The fitted resident memory 24 hours after the last sample, against the gateway's memory limit."""
     gate = context.targets.resolve("stability.memory_forecast_mb", spec=limit_mb)
     verdict = soak.memory_forecast_verdict(context.soak.result, gate)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @then("no part of the system restarted or stopped during the run")
@@ -75,5 +69,4 @@ def step_soak_no_restart(context):
         context.scenario.skip(f"no process can be watched: {context.soak.result.restarts_unavailable}")
         return
     verdict = soak.restart_verdict(context.soak.result, context.targets.resolve("stability.unplanned_restarts"))
-    context.evidence.record(verdict, events=context.soak.result.events, **context.soak.plot("availability"))
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, events=context.soak.result.events, **context.soak.plot("availability"))

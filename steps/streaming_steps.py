@@ -22,8 +22,7 @@ def step_stream_pieces(context):
     problems += [] if problems or len(s.content_chunks) >= 2 else [f"got {len(s.content_chunks)} chunk(s) with text"]
     verdict = Verdict.from_problems("streamed in pieces", problems, "count of chunks whose delta has content ≥ 2",
                                     f"POST {s.exchange.url}", chunks_with_text=len(s.content_chunks), ttft_ms=s.ttft_ms)
-    context.evidence.record(verdict, stream=s)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, stream=s)
 
 
 @then("the stream tells the application that the answer is complete")
@@ -33,8 +32,7 @@ def step_stream_complete(context):
     problems = openai_shape.stream_problems(s.chunks, len(s.content_chunks), s.done_marker, s.events_after_done,
                                             s.undecodable, context.model)
     verdict = Verdict.from_problems("stream completed", problems, "last SSE event == [DONE]", f"POST {s.exchange.url}")
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @then("the stream reports how many tokens the answer used")
@@ -43,5 +41,4 @@ def step_stream_usage(context):
     s = context.stream
     problems = openai_shape.stream_usage_problems(s.usage, len(s.content_chunks))
     verdict = Verdict.from_problems("stream usage", problems, "usage.completion_tokens ≥ chunks with text", "usage chunk")
-    context.evidence.record(verdict, usage=s.usage)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, usage=s.usage)

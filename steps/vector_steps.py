@@ -25,8 +25,7 @@ def step_inspect_collection(context):
 def step_collection_as_expected(context):
     """The collection matches the profile's vector size and distance and is green."""
     verdict = vector_gates.collection_verdict(context.facts, context.session.profile.vector)
-    context.evidence.record(verdict, facts=context.facts.__dict__)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, facts=context.facts.__dict__)
 
 
 @given("the documents collection holds the run's sample of {count:d} documents")
@@ -49,8 +48,7 @@ def step_searches_fast(context, target_ms):
     gate = context.targets.resolve("vector.search_ms", spec=target_ms)
     verdict = vector_gates.percentile_verdict(gate, context.search_ms, "similarity search p95",
                                               "nearest-rank p95 of query_points round trips (top 10)")
-    context.evidence.record(verdict, samples_ms=context.search_ms)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, samples_ms=context.search_ms)
 
 
 @when("{count:d} similarity searches are made at once")
@@ -67,8 +65,7 @@ def step_all_succeed(context):
     """Every concurrent search answered (the concurrency target of T2-006)."""
     gate = context.targets.resolve("vector.concurrent_ops", spec=context.ops_asked)
     verdict = vector_gates.all_succeeded_verdict(gate, len(context.search_ms), context.search_errors)
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @when("{count:d} stored documents are searched for by their own vectors")
@@ -84,8 +81,7 @@ def step_recall(context, target):
     gate = context.targets.resolve("vector.recall_at_10", spec=target)
     verdict = gate.check(round(context.recall.recall, 4), "recall@10",
                          "mean over queries of |ANN top-10 ∩ exact top-10| / 10", n=context.recall.queries)
-    context.evidence.record(verdict, per_query=context.recall.per_query)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, per_query=context.recall.per_query)
 
 
 @when("{count:d} texts are embedded one after another")
@@ -103,8 +99,7 @@ def step_embeddings_fast(context, target_ms):
     gate = context.targets.resolve("vector.embedding_ms", spec=target_ms)
     verdict = vector_gates.percentile_verdict(gate, [ex.elapsed_ms for ex in context.embed_exchanges], "embedding p95",
                                               "nearest-rank p95 of POST /v1/embeddings round trips (one text each)")
-    context.evidence.record(verdict, samples_ms=[round(ex.elapsed_ms, 2) for ex in context.embed_exchanges])
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, samples_ms=[round(ex.elapsed_ms, 2) for ex in context.embed_exchanges])
 
 
 @given("the user has stored documents of several departments")
@@ -127,8 +122,7 @@ def step_filtered_search(context, department):
 def step_filter_respected(context):
     """No retrieved document has another department."""
     verdict = vector_gates.filter_verdict(context.exchange, context.department)
-    context.evidence.record(verdict, exchange=context.exchange)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=context.exchange)
 
 
 @when("a snapshot of the documents collection is taken")
@@ -147,8 +141,7 @@ def step_snapshot_restored(context):
     problems = [context.snapshot_problem] if context.snapshot_problem else []
     verdict = Verdict.from_problems("snapshot round trip", problems, "create → list → upload-restore → count equal",
                                     "vector store")
-    context.evidence.record(verdict)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict)
 
 
 @given("the vector store has stopped")
@@ -174,8 +167,7 @@ def step_plain_answered(context):
     ex = context.plain
     verdict = Verdict.from_problems("chat without the vector store", [] if ex.status == 200 else
                                     [f"expected 200, got {ex.status}: {str(ex.body)[:200]}"], "HTTP 200", ex.url)
-    context.evidence.record(verdict, exchange=ex)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=ex)
 
 
 @then("the question with retrieval is refused as temporarily unavailable, with a clear message")
@@ -186,5 +178,4 @@ def step_retrieval_unavailable(context):
     problems = ([] if ex.status == 503 else [f"expected 503, got {ex.status}"]) + (
         [] if "vector store" in message else [f"expected the message to name the vector store, got {message!r}"])
     verdict = Verdict.from_problems("retrieval without the vector store", problems, "HTTP 503 naming the vector store", ex.url)
-    context.evidence.record(verdict, exchange=ex)
-    assert verdict.passed, verdict.explanation
+    context.evidence.check(verdict, exchange=ex)
