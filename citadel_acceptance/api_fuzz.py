@@ -59,7 +59,7 @@ class FuzzReport:
         return sum(int(f.get("count", 1)) for f in self.report.get("failures", []) if f.get("code") == code)
 
     def run_problems(self) -> list[str]:
-        """Why the run itself says nothing (no report, nothing tested, errors), '' problems when it completed."""
+        """Why the run itself says nothing (no report, nothing tested, errors); none when it completed."""
         if not self.report:
             return [f"Schemathesis wrote no report (exit {self.exit_code}): {self.console.strip()[-400:]}"]
         problems = []

@@ -105,7 +105,7 @@ def step_no_exhaustion(context):
     verdicts = gates.exhaustion_verdicts(context.forecasts, context.forecast_problems, context.horizons,
                                          context.session.prometheus_url)
     plot = forecast_png(context.forecasts, {r: g.applied for r, g in context.horizons.items()})
-    context.evidence.check(verdicts[0], **{"forecast plot": plot, "samples": monitoring.sample_rows(context.forecasts)})
+    context.evidence.record(verdicts[0], **{"forecast plot": plot, "samples": monitoring.sample_rows(context.forecasts)})
     for verdict in verdicts[1:]:
         context.evidence.record(verdict)
     assert all(v.passed for v in verdicts), "; ".join(v.explanation for v in verdicts if not v.passed)
@@ -116,7 +116,7 @@ def step_rule_evaluated(context, which):
     """The alert rule about to be provoked is loaded and evaluates (else provoking it proves nothing)."""
     name = {"inference-error alert": monitoring.settings_of(context.session).error_alert, "latency anomaly": monitoring.settings_of(context.session).anomaly_alert}[which]
     verdict = gates.rule_loaded_verdict(context.session.prometheus.rules(), name, context.session.prometheus_url)
-    context.evidence.record(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
+    context.evidence.check(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
 
 
 @when('{count:d} requests to "{model}" fail in quick succession')

@@ -10,14 +10,14 @@ from citadel_acceptance import soak
 def step_stability_run(context):
     """Run the soak once per run of the suite (resume one with -D soak.run_id=ID); SIGINT records "incomplete"."""
     context.soak = soak.run_once(context.session,
-                                 on_interrupt=lambda verdict, files: context.evidence.check(verdict, **files))
+                                 on_interrupt=lambda verdict, files: context.evidence.record(verdict, **files))
 
 
 @then("the run covered at least {hours:g} hours of normal load")
 def step_soak_duration(context, hours):
     """Hours of load applied (summed over resumes), against the plan's 72 (a relaxed target says why)."""
     verdict = soak.duration_verdict(context.soak.result, context.targets.resolve("stability.duration_h", spec=hours))
-    context.evidence.record(verdict, checkpoint=context.soak.checkpoint_view(), report=context.soak.report)
+    context.evidence.check(verdict, checkpoint=context.soak.checkpoint_view(), report=context.soak.report)
 
 
 @then("at least {percent:g} % of the health checks found the system healthy")
