@@ -8,8 +8,8 @@ Feature: Every model answers within its latency target and sustains its rated th
     Given the "<model>" model is being served
     When clients send <rate> requests per second to "<model>" for the measurement window
     Then 95 % of responses complete within <p95_ms> ms
-    And the model sustains its rated throughput
     And fewer than 0.1 % of requests fail
+    And the model sustains its rated throughput
 
     Examples: MVP-2 plan, task T2-002 (response time) and section 0.4 (throughput, errors)
       | model    | rate | p95_ms |
