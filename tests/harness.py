@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -90,11 +90,19 @@ def all_text_under(directory: Path) -> str:
     return "\n".join(p.read_text(errors="replace") for p in directory.rglob("*") if p.is_file())
 
 
+def stack_settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
+    """The embedded profile's stack with `faults`; one llama.cpp thread per model service when tests run
+    side by side (pytest-xdist): two services of two stacks each spinning two threads on two cores wait on
+    each other's threads (a 100 ms embedding took seconds), while one thread each shares the cores fairly."""
+    profile = load_profile("embedded")
+    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, faults)
+    return replace(settings, n_threads=1) if os.environ.get("PYTEST_XDIST_WORKER") else settings
+
+
 @contextmanager
 def embedded_stack(stack_dir: Path, faults: tuple[str, ...] = ()) -> Iterator[StackState]:
     """An embedded stack with the given faults for the duration of a test; always stopped afterwards."""
-    profile = load_profile("embedded")
-    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, faults)
+    settings = stack_settings(faults)
     try:
         state, _ = launcher.start_or_attach(stack_dir, settings)
         yield state
@@ -113,8 +121,7 @@ def shared_stack(gateway_faults: tuple[str, ...]) -> StackState:
     """
     if not _SHARED:
         stack_dir = Path(tempfile.mkdtemp(prefix="citadel-shared-stack-"))
-        profile = load_profile("embedded")
-        launcher.start_or_attach(stack_dir, launcher.StackSettings.from_profile(profile.raw, profile.models, ()))
+        launcher.start_or_attach(stack_dir, stack_settings())
         _SHARED.append(stack_dir)
     return launcher.refault_gateway(_SHARED[0], gateway_faults)
 

@@ -11,9 +11,9 @@ cd "$(dirname "$0")/.."
 workers=${CITADEL_TEST_WORKERS:-2}
 read -r -a extra <<< "${PYTEST_ARGS:-}"
 started=$SECONDS
-.venv/bin/python -m pytest -m "not timed" -n "$workers" --dist load --durations=15 "${extra[@]}"
+.venv/bin/python -m pytest -m "not timed" -n "$workers" --dist load --durations=25 "${extra[@]}"
 first=$?
-.venv/bin/python -m pytest -m "timed" --durations=15 "${extra[@]}"
+.venv/bin/python -m pytest -m "timed" --durations=25 "${extra[@]}"
 second=$?
 echo "[test] both phases took $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
 for code in $first $second; do

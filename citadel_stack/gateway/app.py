@@ -37,6 +37,7 @@ from .routes_models import build_models_router
 from .audit import AuditTrail
 from .response_cache import ResponseCache
 from .security import RateLimiter, SecurityHeadersMiddleware
+from . import simulated_gpu
 from .soak_faults import install_soak_faults
 from . import openapi_doc
 from .runtime_config import RuntimeConfig
@@ -164,6 +165,9 @@ def create_app(
     app.include_router(documents_router)
     app.include_router(admin_router)
     install_soak_faults(app, faults)  # self-test only: leak_memory, latency_creep, intermittent_500
+    gpu_router = simulated_gpu.build_router(config.faults)  # self-test only: simulated_gpu
+    if gpu_router is not None:
+        app.include_router(gpu_router)
     openapi_doc.install(app, sorted(config.models), config.embeddings.model_id if config.embeddings else None,
                         declare_security="openapi_without_security" not in faults)
     app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
@@ -172,7 +176,7 @@ def create_app(
     return app
 
 
-KNOWN_PATHS = frozenset({"/health", "/health/models", "/metrics", "/models", "/v1/models", "/v1/chat/completions",
+KNOWN_PATHS = frozenset({"/health", "/health/models", "/health/gpu", "/metrics", "/models", "/v1/models", "/v1/chat/completions",
                          "/v1/embeddings", "/v1/documents", "/v1/retrieval", "/admin/keys", "/admin/lifecycle/run"})
 
 

@@ -174,3 +174,10 @@ LATENCY_CREEP = _register(
 INTERMITTENT_500 = _register(
     "intermittent_500", "intermittent_500:PERCENT answers PERCENT % of /v1/ requests with 500 (every k-th)"
 )
+
+# The GPU gates (SC6) need GPUs; the self-test proves them on simulated ones (simulated_gpu.py).
+SIMULATED_GPU = _register(
+    "simulated_gpu",
+    "simulated_gpu:CONDITION serves GET /health/gpu from two simulated 16 GB GPUs, busy while chat requests run; "
+    "CONDITION is healthy, hot, memory_full, ecc_errors, throttled, one_missing or idle (never busy)",
+)

@@ -18,12 +18,16 @@ import pytest
 
 from tests.harness import REPO_ROOT, embedded_stack, run_suite
 
-pytestmark = [pytest.mark.slow, pytest.mark.timed]  # its final verdict holds a latency-drift gate
+# It runs beside other tests (not `timed`): what it proves is the checkpointing, so the gates of the final verdict
+# that a busy neighbour moves are held loosely: latency drift to 10 x (not the self-test's 2.5 x), availability to
+# 50 % (llama.cpp answers the health probe only between generations, and a busy core delays that past its timeout).
+pytestmark = pytest.mark.slow
 
 RUN_ID = "citadel-soak-resume-test"
 SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1.5", "soak.warmup_s": "5", "soak.window_s": "17",
         "soak.interval_s": "2", "soak.checkpoint_every_s": "8", "soak.plot_every_s": "5", "soak.run_id": RUN_ID,
-        "overrides.stability.duration_h.value": "0.01", "overrides.stability.latency_drift_ratio.value": "2.5"}
+        "overrides.stability.duration_h.value": "0.01", "overrides.stability.latency_drift_ratio.value": "10",
+        "overrides.availability.percent.value": "50"}
 
 
 def start_behave(scratch: Path, userdata: dict[str, str]) -> subprocess.Popen:
