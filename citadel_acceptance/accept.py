@@ -1,46 +1,148 @@
 """The acceptance run: behave, then the HTML report, then the verdict per criterion.
 
-    python -m citadel_acceptance.accept [behave options, e.g. -D profile=citadel-mvp2 --tags="not @destructive"]
+    python -m citadel_acceptance.accept [--output-dir DIR] [behave options, e.g. -D profile=citadel-mvp2 --tags="not @destructive"]
+
+Evidence goes to the repository (allure-results/, allure-report/, reports/) or, with --output-dir, under DIR
+(the same layout; behave then runs there with a copy of behave.ini whose outputs point into DIR).
 
 Exit code: behave's (0 when every scenario that ran passed). The report and the summary are written
 whatever behave's outcome, so a failed run still leaves its evidence.
 """
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from citadel_acceptance.handover import Handover, allure_result, build, format_text, write_html, write_json
 from citadel_acceptance.results_protection import verify_manifest, write_manifest
 from citadel_acceptance.session import REPO_ROOT
 
-RESULTS_DIR = REPO_ROOT / "allure-results"
-REPORT_DIR = REPO_ROOT / "allure-report"
-JUNIT_DIR = REPO_ROOT / "reports" / "junit"
-GATES_FILE = REPO_ROOT / "reports" / "gates.json"
-MANIFEST = REPO_ROOT / "reports" / "evidence-manifest.json"
-HANDOVER_HTML = REPO_ROOT / "reports" / "handover.html"
-HANDOVER_JSON = REPO_ROOT / "reports" / "handover.json"
 INTERRUPTED = 130
 ALLURE_CLI = REPO_ROOT / "node_modules" / ".bin" / "allure"
+OUTPUT_OPTION = "--output-dir"
 
 
-def run_behave(args: list[str]) -> int:
-    """Run behave in the repository root with the given options; its output goes to the console."""
+@dataclass(frozen=True)
+class RunPaths:
+    """Where one acceptance run writes its evidence: the repository (default) or a folder of its own."""
+
+    root: Path
+
+    @property
+    def results(self) -> Path:
+        return self.root / "allure-results"
+
+    @property
+    def report(self) -> Path:
+        return self.root / "allure-report"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    @property
+    def junit(self) -> Path:
+        return self.reports / "junit"
+
+    @property
+    def gates(self) -> Path:
+        return self.reports / "gates.json"
+
+    @property
+    def manifest(self) -> Path:
+        return self.reports / "evidence-manifest.json"
+
+    @property
+    def handover_html(self) -> Path:
+        return self.reports / "handover.html"
+
+    @property
+    def handover_json(self) -> Path:
+        return self.reports / "handover.json"
+
+    @property
+    def history(self) -> Path:
+        """Allure's history (one line per run): the report's trends across runs."""
+        return self.reports / "allure-history.jsonl"
+
+
+DEFAULT_PATHS = RunPaths(REPO_ROOT)
+RESULTS_DIR = DEFAULT_PATHS.results  # kept for callers of the default layout
+
+
+def split_output_dir(args: list[str]) -> tuple[RunPaths, list[str]]:
+    """The run's output folder (`--output-dir DIR`, default the repository) and the remaining behave options."""
+    rest, root = [], REPO_ROOT
+    i = 0
+    while i < len(args):
+        if args[i] == OUTPUT_OPTION:
+            if i + 1 >= len(args):
+                raise SystemExit(f"{OUTPUT_OPTION} needs a folder, e.g. {OUTPUT_OPTION} /tmp/citadel-run")
+            root, i = Path(args[i + 1]), i + 2
+            continue
+        if args[i].startswith(OUTPUT_OPTION + "="):
+            root = Path(args[i].split("=", 1)[1])
+        else:
+            rest.append(args[i])
+        i += 1
+    return RunPaths(root.resolve()), rest
+
+
+def behave_ini_for(paths: RunPaths) -> str:
+    """The repository's behave.ini with every output moved under `paths.root` (features and steps stay)."""
+    lines = []
+    for line in (REPO_ROOT / "behave.ini").read_text(encoding="utf-8").splitlines():
+        key = line.split("=", 1)[0].strip()
+        if key == "paths":
+            line = f"paths = {REPO_ROOT / 'features'}"
+        elif key == "outfiles":
+            line = f"outfiles = {paths.results}"
+        elif key == "junit_directory":
+            line = f"junit_directory = {paths.junit}"
+        elif key == "stack_dir":
+            line = f"stack_dir = {REPO_ROOT / '.stack' / 'default'}"
+        lines.append(line)
+    if not any(line.split("=", 1)[0].strip() == "reports_dir" for line in lines):
+        lines.append(f"reports_dir = {paths.reports}")
+    return "\n".join(lines) + "\n"
+
+
+def run_behave(args: list[str], paths: RunPaths = DEFAULT_PATHS) -> int:
+    """Run behave with the given options (in the output folder when it is not the repository); console output."""
     console = [] if any(a in ("-f", "--format") or a.startswith("--format=") for a in args) else ["-f", "pretty"]
     command = [sys.executable, "-m", "behave", *console, *args]
+    cwd, env = REPO_ROOT, None
+    if paths.root != REPO_ROOT:
+        paths.root.mkdir(parents=True, exist_ok=True)
+        (paths.root / "behave.ini").write_text(behave_ini_for(paths), encoding="utf-8")
+        cwd, env = paths.root, {**os.environ, "PYTHONPATH": os.pathsep.join(
+            p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
+    # behave runs in a session of its own, so that a Ctrl-C reaches this process only, which passes one SIGINT
+    # on: behave then ends the current step, runs its clean-up (test data, evidence files) and stops.
+    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
     try:
-        return subprocess.run(command, cwd=REPO_ROOT, check=False).returncode
+        return process.wait()
     except KeyboardInterrupt:
-        print("\ninterrupted: writing the report of what ran so far", flush=True)
+        print("\ninterrupted: behave ends the current step and removes the run's test data, then the report of "
+              "what ran so far is written (Ctrl-C again stops behave at once)", flush=True)
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait()
+        except KeyboardInterrupt:
+            process.terminate()
+            process.wait()
         return INTERRUPTED
 
 
-def generate_report(results_dir: Path = RESULTS_DIR, report_dir: Path = REPORT_DIR) -> tuple[Path | None, str]:
-    """Build the single-file Allure 3 report; (path, '') or (None, why not)."""
+def generate_report(paths: RunPaths = DEFAULT_PATHS) -> tuple[Path | None, str]:
+    """Build the single-file Allure 3 report, its trends kept in the history file; (path, '') or (None, why not)."""
+    results_dir, report_dir = paths.results, paths.report
     if not ALLURE_CLI.exists():
         return None, f"the Allure CLI is not installed ({ALLURE_CLI}): run `make setup` (npm ci) to get it"
     if not any(results_dir.glob("*-result.json")):
@@ -48,7 +150,7 @@ def generate_report(results_dir: Path = RESULTS_DIR, report_dir: Path = REPORT_D
     if report_dir.exists():
         shutil.rmtree(report_dir)
     command = [str(ALLURE_CLI), "awesome", "--single-file", "--name", "Citadel MVP-2 acceptance",
-               "--group-by", "story", "-o", str(report_dir), str(results_dir)]
+               "--group-by", "story", "--history-path", str(paths.history), "-o", str(report_dir), str(results_dir)]
     try:
         done = subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=180, check=False)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -61,27 +163,28 @@ def generate_report(results_dir: Path = RESULTS_DIR, report_dir: Path = REPORT_D
 
 def main(argv: list[str] | None = None) -> int:
     """Run behave, write the report, print the per-criterion summary; exit with behave's code."""
-    args = list(sys.argv[1:] if argv is None else argv)
+    paths, args = split_output_dir(list(sys.argv[1:] if argv is None else argv))
     if args[:1] == ["--verify-evidence"]:
-        problems = verify_manifest(RESULTS_DIR, MANIFEST, args[1] if len(args) > 1 else None)
-        print("\n".join(problems) or f"every evidence file in {RESULTS_DIR} is as the manifest recorded it")
+        problems = verify_manifest(paths.results, paths.manifest, args[1] if len(args) > 1 else None)
+        print("\n".join(problems) or f"every evidence file in {paths.results} is as the manifest recorded it")
         return 1 if problems else 0
     started = time.monotonic()
-    code = run_behave(args)
+    code = run_behave(args, paths)
     interrupted = code == INTERRUPTED
-    handover = build(RESULTS_DIR, GATES_FILE, interrupted, profile_of(args))
-    page, data = write_html(handover, HANDOVER_HTML), write_json(handover, HANDOVER_JSON)
-    if RESULTS_DIR.exists() and any(RESULTS_DIR.glob("*-result.json")):
-        allure_result(handover, RESULTS_DIR, page, data)
-    manifest_digest = write_manifest(RESULTS_DIR, MANIFEST) if RESULTS_DIR.exists() else ""
-    report, why_not = generate_report()
+    handover = build(paths.results, paths.gates, interrupted, profile_of(args))
+    page, data = write_html(handover, paths.handover_html), write_json(handover, paths.handover_json)
+    if paths.results.exists() and any(paths.results.glob("*-result.json")):
+        allure_result(handover, paths.results, page, data)
+    manifest_digest = write_manifest(paths.results, paths.manifest) if paths.results.exists() else ""
+    report, why_not = generate_report(paths)
     print("\n" + "=" * 100)
     print(f"HTML report: {report}" if report else f"HTML report not written: {why_not}")
     print(f"Handover matrix: {page} and {data}")
-    print(f"JUnit XML:   {JUNIT_DIR}")
+    print(f"JUnit XML:   {paths.junit}")
     if manifest_digest:
-        print(f"Evidence manifest: {MANIFEST} (sha256 {manifest_digest}); check it later with "
-              f"python -m citadel_acceptance.accept --verify-evidence {manifest_digest}")
+        again = "" if paths.root == REPO_ROOT else f" {OUTPUT_OPTION} {paths.root}"
+        print(f"Evidence manifest: {paths.manifest} (sha256 {manifest_digest}); check it later with "
+              f"python -m citadel_acceptance.accept{again} --verify-evidence {manifest_digest}")
     print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover)}")
     print("\nCitadel MVP-2 acceptance: success criteria, the scenarios that prove them, and the handover verdict")
     print(format_text(handover))
@@ -101,6 +204,10 @@ def run_kind(code: int, handover: Handover) -> str:
     """One plain sentence: which kind of run this was, and why its exit code and verdict differ (if they do)."""
     if code == INTERRUPTED:
         return "The run was interrupted: the report covers what ran, and the verdict is INCOMPLETE."
+    if code != 0 and not handover.ran_any:
+        return (f"behave exited {code} and no scenario ran to a verdict: the target (or the suite's configuration) was "
+                f"not ready, for the reasons below; nothing about the product was learnt, so the verdict is "
+                f"{handover.verdict}.")
     if code != 0:
         return f"behave exited {code}: scenarios failed (see above), so the verdict is {handover.verdict}."
     if handover.ready:

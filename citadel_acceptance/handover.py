@@ -74,6 +74,11 @@ class Handover:
         """True only for READY."""
         return self.verdict == READY
 
+    @property
+    def ran_any(self) -> bool:
+        """Whether any scenario ran to a verdict (passed or failed), rather than all being skipped or missing."""
+        return any(s.status in ("passed", "failed", "broken") for row in self.rows for s in row.scenarios)
+
 
 def read_scenarios(results_dir: Path) -> list[ScenarioOutcome]:
     """Every scenario result (`*-result.json`) of the run, with its criterion (the Allure story label)."""
@@ -115,9 +120,12 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
     skipped = [s for s in scenarios if s.status == "skipped"]
     relaxed = sorted({g.name for g in gates if g.relaxed})
     reasons = [f"failed: {s.name}: {s.message}" for s in failed]
-    if skipped:
-        shown = "; ".join(f"{s.name} ({s.message or 'no reason recorded'})" for s in skipped[:3])
-        reasons.append(f"{len(skipped)} skipped: {shown}" + ("; ..." if len(skipped) > 3 else ""))
+    by_reason: dict[str, list[str]] = {}
+    for scenario in skipped:  # one line per reason: an unreachable target skips everything for one reason
+        by_reason.setdefault(scenario.message or "no reason recorded", []).append(scenario.name)
+    for why, names in by_reason.items():
+        shown = "; ".join(names[:3]) + ("; ..." if len(names) > 3 else "")
+        reasons.append(f"{len(names)} skipped ({why}): {shown}")
     if relaxed:
         reasons.append(f"passed only against relaxed targets: {', '.join(relaxed)}")
     if failed:

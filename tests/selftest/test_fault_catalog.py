@@ -97,9 +97,11 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
                                        SEARCH: "Vector dimension error", CONCURRENT: "Vector dimension error",
                                        RECALL: "Vector dimension error", EMBED: "Vector dimension error"}),
     "slow_embeddings:220": ("@vector_perf", {EMBED: "embedding p95: expected < 200 ms"}),
-    "degrade_ann:0.3": ("@vector_perf", {RECALL: "recall@10: expected >= 0.95"}),
-    "slow_search:200": ("@vector_perf", {SEARCH: "similarity search p95: expected < 150 ms",
-                                 CONCURRENT: "similarity search p95: expected < 150 ms"}),
+    # The vector store's two performance faults share one case (each stores the 100-document sample first):
+    # slow search fails the two search-time gates, degraded approximate search the recall gate.
+    "slow_search:200,degrade_ann:0.3": ("@vector_perf", {SEARCH: "similarity search p95: expected < 150 ms",
+                                                         CONCURRENT: "similarity search p95: expected < 150 ms",
+                                                         RECALL: "recall@10: expected >= 0.95"}),
     "vector_store_down": ("@vector_functional or @journey or @vector_perf", {COLLECTION: "", SNAPSHOT: "", **{name: "the vector store is unavailable" for name in JOURNEY},
                                    FILTER: "the vector store is unavailable", SEARCH: "the vector store is unavailable",
                                    CONCURRENT: "the vector store is unavailable", RECALL: "the vector store is unavailable",
@@ -109,8 +111,8 @@ RATED, STREAMING = "{} answers within its latency target at its rated load", "{}
 # Further cases of faults already above, against other features: "spec|label" keys (label only names the case).
 EXPECTED_FAILURES.update({
     "slow_model:phi3:2500|rated load": ("@rated", {RATED.format("phi3"): "response time p95 under load for phi3: expected < 2000 ms"}),
-    "fail_ratio:10": ("@rated", {RATED.format(m): "error rate" for m in MODELS}),
-    "no_usage|streaming": ("@streaming", {STREAMING.format(m): "carried no usage: TPOT undefined" for m in MODELS}),
+    "fail_ratio:10": ("@rated", {RATED.format("phi3"): "error rate"}),
+    "no_usage|streaming": ("@streaming", {STREAMING.format("phi3"): "carried no usage: TPOT undefined"}),
     "gateway_delay:60": ("@overhead", {"The gateway adds less than 30 ms at 100 requests per second": "gateway overhead (median)"}),
     "cache_disabled": ("@cache", {"A repeated deterministic question is answered from the cache":
                                   "expected the cache-hit counter to grow by 1"}),
@@ -182,12 +184,20 @@ EXPECTED_FAILURES.update({
     "simulated_gpu:idle": ("@gpu", {GPU_WORK: "GPU utilisation under load: expected >= 10"}),
 })
 
+# Cases that run one model's load only (behave -n on the scenario names): the fault hits every model alike, and
+# each model's load is a measurement window of its own, the costliest part of these cases.
+PHI3_ONLY = {"slow_model:phi3:2500|rated load": "^phi3 answers within", "fail_ratio:10": "^phi3 answers within",
+             "no_usage|streaming": "^phi3's streamed answers"}
+
 # Options of a case beyond its stack and faults (behave -D NAME=VALUE).
 CASE_USERDATA: dict[str, dict[str, str]] = {
     **{case: GPU_READ for case in EXPECTED_FAILURES if case.startswith("simulated_gpu")},
     # The trio runs beside other tests: a busy core can hold llama.cpp's answer to a health probe past its
     # timeout (a "degraded" check while every answer succeeds), so availability, not at stake here, is held to 80 %.
     SOAK_TRIO: {"overrides.availability.percent.value": "80"},
+    # model_crash_every runs beside other tests too: the gates it must leave passing are drift (held to 10 x
+    # here: a busy neighbour moves a window's p95) and memory; the ones it breaks do not depend on the machine.
+    "model_crash_every:5": {"overrides.stability.latency_drift_ratio.value": "10"},
 }
 
 
@@ -235,8 +245,7 @@ EXPECTED_FAILURES.update({
 TIMED_CASES = {"slow_model:phi3:2500", "slow_model:phi3:2500|rated load", "no_request_validation",
                "fail_ratio:10", "no_usage|streaming", "gateway_delay:60",
                "drop_index:documents_owner_created_at_idx", "slow_query:80", "pg_max_connections:100", "table_lock:120",
-               "slow_embeddings:220", "degrade_ann:0.3", "slow_search:200", "cpu_hog", "disk_fill:500",
-               "model_crash_every:5"}
+               "slow_embeddings:220", "slow_search:200,degrade_ann:0.3", "cpu_hog", "disk_fill:500"}
 # The healthy run in two halves, each on its own stack: the features that measure time or resources (run alone)...
 TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @resources or @vector_perf or @db_perf "
                   "or @soak or @forecast or @alerting or @gpu")
@@ -264,7 +273,7 @@ def test_the_two_halves_of_the_healthy_run_cover_every_scenario_once(tmp_path):
 
 
 def _healthy_half(half: str):
-    return pytest.param(half, marks=[pytest.mark.timed] if half == "timed" else [])
+    return pytest.param(half, marks=[pytest.mark.timed] if half == "timed" else [pytest.mark.long])
 
 
 @pytest.mark.slow
@@ -290,8 +299,13 @@ def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(half
     assert (run.results_dir / "categories.json").exists() and (run.results_dir / "executor.json").exists()
 
 
+# Cases that wait a minute or so (a soak, an alert window, a recovery deadline): started first (pytest.ini: long).
+LONG_CASES = {SOAK_TRIO, "model_crash_every:5", "latency_not_measured", "counter_not_incremented", "no_restart"}
+
+
 def _case(fault: str):
-    return pytest.param(fault, marks=[pytest.mark.timed] if fault in TIMED_CASES else [])
+    marks = [pytest.mark.timed] if fault in TIMED_CASES else []
+    return pytest.param(fault, marks=marks + ([pytest.mark.long] if fault in LONG_CASES else []))
 
 
 # A case whose fault is the gateway's runs on a stack shared with other such cases, only its gateway restarted
@@ -325,8 +339,9 @@ def stack_for(fault: str, stack_dir: Path) -> Iterator[str]:
 def test_fault_fails_exactly_its_scenarios(fault, tmp_path):
     tags, expected = EXPECTED_FAILURES[fault]
     with stack_for(fault, tmp_path / "stack") as stack_dir:
-        userdata = {"stack_dir": stack_dir, "faults": ",".join(specs_of(fault)), **CASE_USERDATA.get(fault, {}), **(SHORT_SOAK if tags == SOAK else {})}
-        run = run_suite(tmp_path / "run", userdata, tags=tags)
+        userdata = {"stack_dir": stack_dir, "faults": ",".join(specs_of(fault)),
+                    **(SHORT_SOAK if tags == SOAK else {}), **CASE_USERDATA.get(fault, {})}
+        run = run_suite(tmp_path / "run", userdata, tags=tags, names=PHI3_ONLY.get(fault))
     failed = run.failed()
     unexpected = {name: failed[name][:300] for name in set(failed) - set(expected)}
     missing = sorted(set(expected) - set(failed))

@@ -21,7 +21,7 @@ from tests.harness import REPO_ROOT, embedded_stack, run_suite
 # It runs beside other tests (not `timed`): what it proves is the checkpointing, so the gates of the final verdict
 # that a busy neighbour moves are held loosely: latency drift to 10 x (not the self-test's 2.5 x), availability to
 # 50 % (llama.cpp answers the health probe only between generations, and a busy core delays that past its timeout).
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.long]
 
 RUN_ID = "citadel-soak-resume-test"
 SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1.5", "soak.warmup_s": "5", "soak.window_s": "17",
