@@ -33,46 +33,26 @@ class RunPaths:
     """Where one acceptance run writes its evidence: the repository (default) or a folder of its own."""
 
     root: Path
+    results: Path     # allure-results/
+    report: Path      # allure-report/ (the single-file HTML report)
+    reports: Path     # reports/: gates, handover matrix, manifest, JUnit, Allure's history
+    junit: Path
+    gates: Path
+    manifest: Path
+    handover_html: Path
+    handover_json: Path
+    history: Path     # Allure's history (one line per run): the report's trends across runs
 
-    @property
-    def results(self) -> Path:
-        return self.root / "allure-results"
-
-    @property
-    def report(self) -> Path:
-        return self.root / "allure-report"
-
-    @property
-    def reports(self) -> Path:
-        return self.root / "reports"
-
-    @property
-    def junit(self) -> Path:
-        return self.reports / "junit"
-
-    @property
-    def gates(self) -> Path:
-        return self.reports / "gates.json"
-
-    @property
-    def manifest(self) -> Path:
-        return self.reports / "evidence-manifest.json"
-
-    @property
-    def handover_html(self) -> Path:
-        return self.reports / "handover.html"
-
-    @property
-    def handover_json(self) -> Path:
-        return self.reports / "handover.json"
-
-    @property
-    def history(self) -> Path:
-        """Allure's history (one line per run): the report's trends across runs."""
-        return self.reports / "allure-history.jsonl"
+    @classmethod
+    def under(cls, root: Path) -> RunPaths:
+        reports = root / "reports"
+        return cls(root=root, results=root / "allure-results", report=root / "allure-report", reports=reports,
+                   junit=reports / "junit", gates=reports / "gates.json", manifest=reports / "evidence-manifest.json",
+                   handover_html=reports / "handover.html", handover_json=reports / "handover.json",
+                   history=reports / "allure-history.jsonl")
 
 
-DEFAULT_PATHS = RunPaths(REPO_ROOT)
+DEFAULT_PATHS = RunPaths.under(REPO_ROOT)
 RESULTS_DIR = DEFAULT_PATHS.results  # kept for callers of the default layout
 
 
@@ -91,7 +71,7 @@ def split_output_dir(args: list[str]) -> tuple[RunPaths, list[str]]:
         else:
             rest.append(args[i])
         i += 1
-    return RunPaths(root.resolve()), rest
+    return RunPaths.under(root.resolve()), rest
 
 
 def behave_ini_for(paths: RunPaths) -> str:
