@@ -1,14 +1,19 @@
 # The two commands of the README, and a few helpers. Each sets up what is missing first.
-.PHONY: accept test setup stack-start stack-stop stack-status
+.PHONY: accept test repeat setup stack-start stack-stop stack-status
 
 ARGS ?=
+RUNS ?= 5
 PYTEST_ARGS ?=
+RUNS ?= 5
 
 accept: setup  ## the whole acceptance run against the embedded stack: verdict per criterion + HTML report
 	.venv/bin/python -m citadel_acceptance.accept $(ARGS)
 
 test: setup  ## every test: library and stack (pytest), the spec's step coverage, the self-test against faults
 	PYTEST_ARGS="$(PYTEST_ARGS)" bash tools/test.sh
+
+repeat: setup  ## the acceptance run five times in a row (RUNS=N): names any scenario whose outcome changed
+	.venv/bin/python -m citadel_acceptance.repeat --runs $(RUNS) $(ARGS)
 
 setup:
 	bash tools/setup.sh

@@ -386,28 +386,43 @@ def _start_supervisor(state: StackState) -> None:
     state.save()
 
 
-def refault_gateway(stack_dir: Path, gateway_faults: tuple[str, ...]) -> StackState:
-    """Restart only the gateway, with these gateway faults in place of the stack's (the self-test's shared stacks).
+REFAULTABLE_PARTS = (GATEWAY_PART, prometheus_part.PART)
 
-    Every other part keeps running; the stack's recorded faults become `gateway_faults`, so that a run asking
-    for them attaches. Faults of other parts cannot be changed this way.
+
+def refault(stack_dir: Path, new_faults: tuple[str, ...], fresh_monitoring: bool = False) -> StackState:
+    """Restart only the gateway, and Prometheus where needed, with these faults in place of the stack's
+    (the self-test's shared stacks).
+
+    The gateway always restarts; Prometheus restarts, with an empty history, when its faults change or
+    `fresh_monitoring` asks for it (a run that reads Prometheus' history must not see an earlier gateway's).
+    Every other part keeps running; the stack's recorded faults become `new_faults`, so that a run asking for
+    them attaches. Faults of other parts cannot be changed this way.
     """
-    validate_faults(gateway_faults)
-    others = [f for f in gateway_faults if faults.CATALOG[faults.fault_name(f)].part != GATEWAY_PART]
+    validate_faults(new_faults)
+    others = [f for f in new_faults if faults.CATALOG[faults.fault_name(f)].part not in REFAULTABLE_PARTS]
     if others:
-        raise StackError(f"only gateway faults can be changed on a running stack, not {others}")
+        raise StackError(f"only gateway and Prometheus faults can be changed on a running stack, not {others}")
     with _locked(stack_dir):
         state = _require(stack_dir)
-        if faults.for_part(state.faults, GATEWAY_PART) != state.faults:
+        if any(faults.CATALOG[faults.fault_name(f)].part not in REFAULTABLE_PARTS for f in state.faults):
             raise StackError(f"the stack in {stack_dir} runs faults of other parts ({state.faults}): start a new one")
-        state.settings["held"] = sorted(set(state.settings.get("held", [])) | {GATEWAY_PART})
+        monitoring = state.process(prometheus_part.PART) is not None and (
+            fresh_monitoring or faults.for_part(state.faults, prometheus_part.PART)
+            != faults.for_part(new_faults, prometheus_part.PART))
+        restarted = [GATEWAY_PART] + ([prometheus_part.PART] if monitoring else [])
+        state.settings["held"] = sorted(set(state.settings.get("held", [])) | set(restarted))
         state.save()
-        ref = state.process(GATEWAY_PART)
-        if ref is not None:
-            ref.stop()
-        state.faults = list(gateway_faults)
-        state.settings["held"] = [p for p in state.settings["held"] if p != GATEWAY_PART]
+        for part in reversed(restarted):  # Prometheus first: it must not record the gateway's restart
+            ref = state.process(part)
+            if ref is not None:
+                ref.stop()
+        if monitoring:
+            state.processes.pop(prometheus_part.PART, None)  # so that it starts with an empty history
+        state.faults = list(new_faults)
+        state.settings["held"] = [p for p in state.settings["held"] if p not in restarted]
         _start_gateway(state)
+        if monitoring:
+            prometheus_part.start(state)
         return state
 
 

@@ -116,17 +116,18 @@ def embedded_stack(stack_dir: Path, faults: tuple[str, ...] = ()) -> Iterator[St
 _SHARED: list[Path] = []  # this test process's shared stack (pytest-xdist: one per worker)
 
 
-def shared_stack(gateway_faults: tuple[str, ...]) -> StackState:
-    """This process's shared embedded stack, its gateway restarted with `gateway_faults` (only the gateway).
+def shared_stack(faults: tuple[str, ...], fresh_monitoring: bool = False) -> StackState:
+    """This process's shared embedded stack, its gateway (and Prometheus where needed) restarted with `faults`.
 
-    A fault case whose faults are all the gateway's needs no stack of its own: restarting the gateway takes
-    a fraction of a whole stack's start. The stack is stopped at the end of the session (stop_shared_stacks).
+    A fault case whose faults are all the gateway's or Prometheus' needs no stack of its own: restarting those
+    parts takes a fraction of a whole stack's start (launcher.refault; `fresh_monitoring` empties Prometheus'
+    history for a case that reads it). The stack is stopped at the end of the session (stop_shared_stacks).
     """
     if not _SHARED:
         stack_dir = Path(tempfile.mkdtemp(prefix="citadel-shared-stack-"))
         launcher.start_or_attach(stack_dir, stack_settings())
         _SHARED.append(stack_dir)
-    return launcher.refault_gateway(_SHARED[0], gateway_faults)
+    return launcher.refault(_SHARED[0], faults, fresh_monitoring)
 
 
 def stop_shared_stacks() -> None:

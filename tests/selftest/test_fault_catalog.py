@@ -246,11 +246,14 @@ TIMED_CASES = {"slow_model:phi3:2500", "slow_model:phi3:2500|rated load", "no_re
                "fail_ratio:10", "no_usage|streaming", "gateway_delay:60",
                "drop_index:documents_owner_created_at_idx", "slow_query:80", "pg_max_connections:100", "table_lock:120",
                "slow_embeddings:220", "slow_search:200,degrade_ann:0.3", "cpu_hog", "disk_fill:500"}
-# The healthy run in two halves, each on its own stack: the features that measure time or resources (run alone)...
+# The healthy run in three parts, each on its own stack: the features that measure time or resources (run alone),
 TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @resources or @vector_perf or @db_perf "
-                  "or @soak or @forecast or @alerting or @gpu")
-# ...and all the others (run beside other tests).
-HALVES = {"timed": TIMED_FEATURES, "untimed": f"not ({TIMED_FEATURES})"}
+                  "or @forecast or @alerting or @gpu")
+# the stability run (beside other tests: a 40-second soak that loads little; the gates a busy neighbour moves are held
+# loosely there, drift to 5 x and availability to 80 %: the soak cases show them failing at the self-test's targets),
+# and all the other features (beside other tests).
+PARTS = {"timed": TIMED_FEATURES, "soak": SOAK, "untimed": f"not ({TIMED_FEATURES} or {SOAK})"}
+PART_USERDATA = {"soak": {"overrides.stability.latency_drift_ratio.value": "5", "overrides.availability.percent.value": "80"}}
 
 
 def specs_of(case: str) -> tuple[str, ...]:
@@ -265,29 +268,30 @@ def test_every_fault_of_the_catalog_has_its_expected_failures():
 
 
 @pytest.mark.slow
-def test_the_two_halves_of_the_healthy_run_cover_every_scenario_once(tmp_path):
-    halves = {name: set(dry_run(tmp_path / name, tags)) for name, tags in HALVES.items()}
+def test_the_parts_of_the_healthy_run_cover_every_scenario_once(tmp_path):
+    parts = {name: set(dry_run(tmp_path / name, tags)) for name, tags in PARTS.items()}
     everything = set(dry_run(tmp_path / "all", None))
-    assert halves["timed"] and halves["untimed"] and not halves["timed"] & halves["untimed"]
-    assert halves["timed"] | halves["untimed"] == everything
+    assert all(parts.values()) and sum(len(p) for p in parts.values()) == len(everything)
+    assert set().union(*parts.values()) == everything
 
 
-def _healthy_half(half: str):
-    return pytest.param(half, marks=[pytest.mark.timed] if half == "timed" else [pytest.mark.long])
+def _healthy_part(part: str):
+    return pytest.param(part, marks=[pytest.mark.timed] if part == "timed" else [pytest.mark.long])
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("half", [_healthy_half(h) for h in HALVES])
+@pytest.mark.parametrize("half", [_healthy_part(p) for p in PARTS])
 def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(half, tmp_path):
     with embedded_stack(tmp_path / "stack") as state:
         before = stored_objects(state)
-        run = run_suite(tmp_path / "run", {"stack_dir": str(tmp_path / "stack"), **SHORT_SOAK}, tags=HALVES[half])
+        userdata = {"stack_dir": str(tmp_path / "stack"), **SHORT_SOAK, **PART_USERDATA.get(half, {})}
+        run = run_suite(tmp_path / "run", userdata, tags=PARTS[half])
         after = stored_objects(state)
         secrets = [state.admin_key, state.vector_api_key, state.database_dsn.split(":")[2].split("@")[0],
                    state.owner_dsn.split(":")[2].split("@")[0]]
     assert run.returncode == 0, run.output[-3000:]
-    selected = {name.split(" -- @")[0] for name in dry_run(tmp_path / "selected", HALVES[half])}  # the rest: "skipped"
-    assert len(selected) >= 20 and not run.failed(), {k: v[:300] for k, v in run.failed().items()}
+    selected = {name.split(" -- @")[0] for name in dry_run(tmp_path / "selected", PARTS[half])}  # the rest: "skipped"
+    assert len(selected) >= 6 and not run.failed(), {k: v[:300] for k, v in run.failed().items()}
     may_skip = {SNAPSHOT} | skipped_gpu_scenarios()
     assert run.skipped() & selected == may_skip & selected, \
         "only the snapshot scenario (the stand-in has no snapshots) and, without NVML, the GPU ones may skip here"
@@ -308,18 +312,19 @@ def _case(fault: str):
     return pytest.param(fault, marks=marks + ([pytest.mark.long] if fault in LONG_CASES else []))
 
 
-# A case whose fault is the gateway's runs on a stack shared with other such cases, only its gateway restarted
-# with the fault, unless the fault or the features leave something behind that the next case would meet
-# (a dropped index, a collection of the wrong size, an unaudited or rolled-back configuration, unchained audit
-# rows), or the features stop parts or read Prometheus' history (which outlives a gateway).
+# A case whose faults are the gateway's or Prometheus' runs on a stack shared with other such cases, only its gateway
+# (and Prometheus, emptied, where the faults change or the features read Prometheus' history) restarted with the
+# faults, unless the fault or the features leave something behind that the next case would meet (a dropped index, a
+# collection of the wrong size, an unaudited or rolled-back configuration, unchained audit rows), or the features
+# stop parts or measure a long run.
 NOT_SHARED_FAULTS = {"drop_index", "wrong_vector_size", "config_not_audited", "roles_not_enforced", "audit_chain_broken"}
-NOT_SHARED_TAGS = ("@monitoring", "@soak", "@outage", "@recovery", "@vector_outage")
+NOT_SHARED_TAGS = ("@soak", "@outage", "@recovery", "@vector_outage")
 
 
 def shares_a_stack(fault: str) -> bool:
     """Whether a case may run on the shared stack (see NOT_SHARED_FAULTS)."""
     tags, names = EXPECTED_FAILURES[fault][0], {fault_name(spec) for spec in specs_of(fault)}
-    return (all(CATALOG[name].part == "gateway" for name in names) and not names & NOT_SHARED_FAULTS
+    return (all(CATALOG[name].part in ("gateway", "prometheus") for name in names) and not names & NOT_SHARED_FAULTS
             and not any(tag in tags for tag in NOT_SHARED_TAGS))
 
 
@@ -328,7 +333,7 @@ def stack_for(fault: str, stack_dir: Path) -> Iterator[str]:
     """The stack directory a case runs against: the shared stack, or one of its own (stopped afterwards)."""
     specs = specs_of(fault)
     if shares_a_stack(fault):
-        yield shared_stack(specs).stack_dir
+        yield shared_stack(specs, fresh_monitoring="@monitoring" in EXPECTED_FAILURES[fault][0]).stack_dir
         return
     with embedded_stack(stack_dir, faults=specs):
         yield str(stack_dir)
@@ -367,3 +372,11 @@ def test_every_scenario_is_shown_failing_by_some_case(tmp_path):
 
     assert uncovered(tmp_path / "all") == [], "gates no fault of the catalog makes fail: add a fault and its case"
     assert unknown(tmp_path / "again") == [], "cases expecting scenarios the features do not have"
+
+
+@pytest.mark.slow
+def test_the_completeness_check_names_a_gate_no_case_covers(tmp_path, monkeypatch):
+    from tests.selftest import completeness
+
+    monkeypatch.setattr(completeness, "EXPECTED_FAILURES", {k: v for k, v in EXPECTED_FAILURES.items() if k != "no_restart"})
+    assert completeness.uncovered(tmp_path) == ["A crashed model service is healthy again within 3 minutes"]

@@ -38,3 +38,14 @@ def test_the_behave_settings_of_an_output_folder_keep_the_features_and_move_the_
 def test_the_profile_is_read_from_the_behave_options():
     assert profile_of(["-D", "profile=citadel-mvp2"]) == "citadel-mvp2"
     assert profile_of(["--tags", "@chat"]) == "embedded"
+
+
+def test_repeated_runs_name_what_changed_between_them():
+    from citadel_acceptance.repeat import differences
+
+    same = ("NOT READY", {"a": "passed", "b": "skipped"})
+    assert differences([same, same, same]) == []
+    flaky = ("NOT READY", {"a": "failed", "b": "skipped"})
+    assert differences([same, flaky, same]) == ["a: passed / failed / passed"]
+    assert differences([same, ("READY", {"a": "passed", "b": "skipped"})]) == ["handover verdict: NOT READY / READY"]
+    assert differences([same, ("NOT READY", {"a": "passed"})]) == ["b: skipped / missing"]
