@@ -28,6 +28,11 @@ def before_scenario(context, scenario):
     run_hooks.prepare_scenario(context, scenario)
 
 
+def after_scenario(context, scenario):
+    """Keep the reason of a skip decided inside a step (an unsupported feature of the target)."""
+    run_hooks.finish_scenario(context, scenario)
+
+
 def after_all(context):
     """Write environment.properties, executor.json, categories.json and the gate list; stop what we started."""
     run_hooks.close_run(context)

@@ -115,6 +115,9 @@ def _gate_line(record: dict[str, Any]) -> GateLine:
                     formula=str(record.get("formula", "")))
 
 
+NOT_SELECTED = "not selected for this run (behave --tags or --name), or skipped without a recorded reason"
+
+
 def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine], interrupted: bool) -> CriterionRow:
     failed = [s for s in scenarios if s.status in ("failed", "broken")]
     skipped = [s for s in scenarios if s.status == "skipped"]
@@ -122,7 +125,7 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
     reasons = [f"failed: {s.name}: {s.message}" for s in failed]
     by_reason: dict[str, list[str]] = {}
     for scenario in skipped:  # one line per reason: an unreachable target skips everything for one reason
-        by_reason.setdefault(scenario.message or "no reason recorded", []).append(scenario.name)
+        by_reason.setdefault(scenario.message or NOT_SELECTED, []).append(scenario.name)
     for why, names in by_reason.items():
         shown = "; ".join(names[:3]) + ("; ..." if len(names) > 3 else "")
         reasons.append(f"{len(names)} skipped ({why}): {shown}")

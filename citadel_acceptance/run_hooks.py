@@ -84,6 +84,13 @@ def prepare_scenario(context: Any, scenario: Any) -> None:
         scenario.skip(reason=reason)
 
 
+def finish_scenario(context: Any, scenario: Any) -> None:
+    """A scenario a step skipped (`scenario.skip(reason)`) keeps its reason in the evidence, like the hooks' skips."""
+    reason = getattr(scenario, "skip_reason", None)
+    if reason and getattr(scenario.status, "name", "") == "skipped" and scenario.name not in context.evidence.skip_reasons:
+        context.evidence.record_skip(scenario.name, reason)
+
+
 def skip_reason(context: Any, tags: list[str]) -> str:
     """Why this target cannot run a scenario with these tags ('' when it can)."""
     if context.not_ready:
