@@ -61,6 +61,7 @@ def test_an_unreachable_target_ends_quickly_with_every_scenario_not_ready_and_th
     assert all(s["status"] in ("skipped", "failed", "broken") for s in scenarios)
     assert all("ENVIRONMENT NOT READY" in s["message"] and "unreachable" in s["message"] for s in scenarios)
     assert f"{UNREACHABLE}/health" in done.stdout and "no scenario ran to a verdict" in done.stdout
+    assert "CITADEL RUN FAILED ON PURPOSE" in done.stdout + done.stderr, "the hook error is explained as deliberate"
     assert done.stdout.rstrip().splitlines()[-len(data["reasons"]) - 1] == "HANDOVER VERDICT: NOT READY"
     assert (tmp_path / "reports" / "handover.html").exists() and (tmp_path / "allure-report" / "index.html").exists()
     for secret in DUMMY_SECRETS.values():
