@@ -1,22 +1,34 @@
 #!/usr/bin/env bash
-# The test command (`make test`): every test, in two phases on this machine's cores.
-#   1. everything not marked `timed`, side by side (pytest-xdist, CITADEL_TEST_WORKERS workers, default 2):
+# The test command (`make test`): every test, in three phases on this machine's cores.
+#   1. everything not marked `timed` or `soak`, side by side (pytest-xdist, CITADEL_TEST_WORKERS workers, default 2):
 #      these tests wait on processes, alerts and windows far more than they compute;
-#   2. the `timed` tests, one at a time, after the first phase: they measure time or resources, and a test
-#      beside them would be measured too.
-# Both phases always run; the exit code is the first failing phase's (5, "no tests", counts as success,
-# for PYTEST_ARGS that select tests of one phase only).
+#   2. the `soak` tests (stability runs of 40 s), two at a time and nothing else: each applies a light, steady
+#      load, and a neighbour that loads the machine in bursts would move the latency drift and health checks they
+#      judge (on two cores, queueing behind a busy neighbour once stretched a 1-second answer to 13 s);
+#   3. the `timed` tests, one at a time: they measure time or resources, and a test beside them would be measured too.
+# Every phase always runs; the exit code is the first failing phase's (5, "no tests", counts as success,
+# for PYTEST_ARGS that select tests of some phases only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 workers=${CITADEL_TEST_WORKERS:-2}
 read -r -a extra <<< "${PYTEST_ARGS:-}"
 started=$SECONDS
-.venv/bin/python -m pytest -m "not timed" -n "$workers" --dist load --durations=25 "${extra[@]}"
+phase() {  # name, then pytest's arguments; prints the phase's time
+  local name=$1 begun=$SECONDS code
+  shift
+  .venv/bin/python -m pytest "$@" "${extra[@]}"
+  code=$?
+  echo "[test] $name: exit $code in $(( (SECONDS - begun) / 60 )) min $(( (SECONDS - begun) % 60 )) s"
+  return $code
+}
+phase "side by side" -m "not timed and not soak" -n "$workers" --dist load --durations=25
 first=$?
-.venv/bin/python -m pytest -m "timed" --durations=25 "${extra[@]}"
+phase "stability runs" -m "soak" -n 2 --dist load --durations=5
 second=$?
-echo "[test] both phases took $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
-for code in $first $second; do
+phase "timed, alone" -m "timed" --durations=25
+third=$?
+echo "[test] all phases took $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
+for code in $first $second $third; do
   if [ "$code" -ne 0 ] && [ "$code" -ne 5 ]; then exit "$code"; fi
 done
 exit 0

@@ -97,7 +97,7 @@ def create_app(
     )
     if config.embeddings is not None:
         delay_s = (faults.number(SLOW_EMBEDDINGS) or 0) / 1000
-        state.embedder = Embedder(config.embeddings, state.upstream, delay_s=delay_s)
+        state.embedder = Embedder(config.embeddings, state.upstream, answer_delay_s=delay_s)
     if config.vector_store is not None:
         state.vector_index = VectorIndex(config.vector_store, vector_size=faults.number(WRONG_VECTOR_SIZE),
                                          ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)

@@ -32,10 +32,12 @@ def pooled(vectors: Any) -> list[float]:
 class Embedder:
     """Computes embeddings through the configured embedding service."""
 
-    def __init__(self, config: EmbeddingsConfig, upstream: UpstreamClient, delay_s: float = 0.0) -> None:
+    def __init__(self, config: EmbeddingsConfig, upstream: UpstreamClient, answer_delay_s: float = 0.0) -> None:
         self.config = config
         self._upstream = upstream
-        self._delay_s = delay_s  # fault slow_embeddings (self-test only)
+        # fault slow_embeddings (self-test only): POST /v1/embeddings waits this long before answering; documents
+        # stored through the gateway are embedded without it (the case stores its sample at full speed)
+        self.answer_delay_s = answer_delay_s
 
     async def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
         """One vector per text, and the prompt tokens the service counted."""
@@ -43,10 +45,6 @@ class Embedder:
             if len(text.encode("utf-8")) > MAX_INPUT_BYTES:
                 raise bad_request(f"a text to embed is longer than the embedding model takes ({MAX_INPUT_BYTES} bytes "
                                   "of UTF-8)", code="input_too_long")
-        if self._delay_s:
-            import anyio
-
-            await anyio.sleep(self._delay_s)
         body = {"model": self.config.upstream_model, "input": list(texts)}
         answer = await self._upstream.post_json(self.config.service, EMBEDDINGS_PATH, body)
         data = sorted(answer.get("data") or [], key=lambda item: item.get("index", 0))

@@ -71,7 +71,7 @@ RETRIEVAL_IGNORES_FILTER = _register(
     "retrieval_ignores_filter", "retrieval ignores the metadata filter (the owner filter still applies)"
 )
 WRONG_VECTOR_SIZE = _register("wrong_vector_size", "wrong_vector_size:N creates the documents collection with N dimensions")
-SLOW_EMBEDDINGS = _register("slow_embeddings", "slow_embeddings:MS delays every embedding by MS ms")
+SLOW_EMBEDDINGS = _register("slow_embeddings", "slow_embeddings:MS delays every answer of POST /v1/embeddings by MS ms")
 LIFECYCLE_DISABLED = _register("lifecycle_disabled", "the data-lifecycle job deletes nothing")
 CACHE_DISABLED = _register("cache_disabled", "the response cache is off: every request reaches the model")
 FAIL_RATIO = _register("fail_ratio", "fail_ratio:PERCENT answers that percentage of chat requests with 500 (every k-th)")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, Depends, Request
 
 from .errors import bad_request
@@ -31,6 +32,8 @@ async def create_embeddings(request: Request) -> dict[str, Any]:
                           param="input")
     request_context(request).model = embedder.config.model_id
     vectors, tokens = await embedder.embed(texts)
+    if embedder.answer_delay_s:  # fault slow_embeddings (self-test only)
+        await anyio.sleep(embedder.answer_delay_s)
     return {"object": "list", "model": embedder.config.model_id,
             "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}
