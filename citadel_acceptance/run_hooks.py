@@ -114,7 +114,7 @@ def close_run(context: Any) -> None:
     """Write the run's evidence files and stop what this run started, whatever happened before."""
     session = context.session
     if session is not None:
-        problems = session.remove_test_data()
+        problems = session.remove_test_data(interrupted=bool(getattr(context, "aborted", False)))
         if problems:
             print(f"\nTEST DATA NOT REMOVED ({len(problems)}): " + "; ".join(problems), flush=True)
         properties = session.properties()

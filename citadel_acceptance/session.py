@@ -178,9 +178,9 @@ class RunSession:
         """Parts can be stopped and started only on the embedded stack."""
         return self.profile.embedded and self.stack_state is not None
 
-    def remove_test_data(self) -> list[str]:
-        """Delete what this run created; returns what could not be removed."""
-        return self.run_data.remove_all() if self.run_data else []
+    def remove_test_data(self, interrupted: bool = False) -> list[str]:
+        """Delete what this run created; returns what could not be removed (after an interrupt, a second later)."""
+        return self.run_data.remove_all(settle_s=1.0 if interrupted else 0.0) if self.run_data else []
 
     def close(self) -> None:
         """Close the clients and stop the stack if this run started it (and was not asked to keep it)."""

@@ -55,12 +55,22 @@ class RunData:
         """At the end, delete every document `key`'s owner has (documents a tool stored without the run id)."""
         self.swept.append(key)
 
-    def remove_all(self) -> list[str]:
-        """Delete every document, then every key, of this run; returns what could not be removed."""
-        for key in self.swept:
-            listed = self.api.list_documents(key)
-            for item in (listed.body.get("data", []) if isinstance(listed.body, dict) else []):
-                self.documents.append((key, str(item.get("id"))))
+    def remove_all(self, settle_s: float = 0.0) -> list[str]:
+        """Delete every document, then every key, of this run; returns what could not be removed.
+
+        Every key's documents are listed first, not only those the suite saw stored: a store still in flight when
+        the run was interrupted completes on the server after the client stopped listening (purging its key would
+        leave its vector behind). `settle_s` (after an interrupt) gives such a store time to finish first.
+        """
+        if settle_s > 0:
+            time.sleep(settle_s)
+        known = {document_id for _, document_id in self.documents}
+        for key in self.swept + [k for k in self.keys if k not in self.swept]:
+            listed = self.api.list_documents(key)  # a key that may not list (admin, reader) answers non-200: nothing
+            for item in (listed.body.get("data", []) if listed.status == 200 and isinstance(listed.body, dict) else []):
+                if str(item.get("id")) not in known:
+                    known.add(str(item.get("id")))
+                    self.documents.append((key, str(item.get("id"))))
         for key, document_id in reversed(self.documents):
             ex = self.api.delete_document(key, document_id)
             if ex.status not in (200, 404):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command (`make test`): every test, in three phases on this machine's cores.
-#   1. everything not marked `timed` or `soak`, side by side (pytest-xdist, CITADEL_TEST_WORKERS workers, default 2):
+#   1. everything not marked `timed` or `soak`, side by side (pytest-xdist, CITADEL_TEST_WORKERS workers, default 3):
 #      these tests wait on processes, alerts and windows far more than they compute;
 #   2. the `soak` tests (stability runs of 40 s), two at a time and nothing else: each applies a light, steady
 #      load, and a neighbour that loads the machine in bursts would move the latency drift and health checks they
@@ -10,7 +10,7 @@
 # for PYTEST_ARGS that select tests of some phases only).
 set -uo pipefail
 cd "$(dirname "$0")/.."
-workers=${CITADEL_TEST_WORKERS:-2}
+workers=${CITADEL_TEST_WORKERS:-3}
 read -r -a extra <<< "${PYTEST_ARGS:-}"
 started=$SECONDS
 phase() {  # name, then pytest's arguments; prints the phase's time

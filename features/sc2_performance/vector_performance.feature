@@ -4,22 +4,23 @@ Feature: The vector store searches and embeds within its MVP-2 targets, also und
   I need similarity search and embeddings to be as fast and as accurate as task T2-006 promises
   So that retrieval never slows answers down nor misses what it should find
 
-  Background:
-    Given the documents collection holds the run's sample of 100 documents
-
   Scenario: Similarity search answers within its target
+    Given the documents collection holds the run's sample of 100 documents
     When 50 similarity searches are made one after another
     Then 95 % of the searches complete within 150 ms
 
   Scenario: 20 similarity searches at once all succeed within the target
+    Given the documents collection holds the run's sample of 100 documents
     When 20 similarity searches are made at once
     Then all of them succeed
     And 95 % of the searches complete within 150 ms
 
   Scenario: The deployed search finds what an exact search finds
+    Given the documents collection holds the run's sample of 100 documents
     When 20 stored documents are searched for by their own vectors
     Then recall at 10 is at least 0.95
 
+  @embeddings
   Scenario: Embeddings are computed within their target
     When 30 texts are embedded one after another
     Then 95 % of the embeddings complete within 200 ms

@@ -1,0 +1,62 @@
+"""The run's test data goes at the end, also what a store left in flight by an interrupt created on the server."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from citadel_acceptance.data_api import IssuedKey
+from citadel_acceptance.gateway_client import Exchange
+from citadel_acceptance.redaction import Redactor
+from citadel_acceptance.test_data import RunData
+
+
+def _answer(status: int, body: object = None) -> Exchange:
+    return Exchange(method="X", url="/", status=status, body=body, headers={}, request_id="r", elapsed_ms=1.0)
+
+
+@dataclass
+class FakeGateway:
+    """Documents by owner, as the gateway keeps them; keys that may not list answer 403."""
+
+    documents: dict[str, list[str]] = field(default_factory=dict)
+    unlisting: set[int] = field(default_factory=set)
+    calls: list[str] = field(default_factory=list)
+
+    def list_documents(self, key: IssuedKey) -> Exchange:
+        self.calls.append(f"list {key.id}")
+        if key.id in self.unlisting:
+            return _answer(403, {"error": {"message": "forbidden"}})
+        return _answer(200, {"data": [{"id": d} for d in self.documents.get(key.owner, [])]})
+
+    def delete_document(self, key: IssuedKey, document_id: str) -> Exchange:
+        self.calls.append(f"delete {document_id}")
+        owned = self.documents.get(key.owner, [])
+        if document_id not in owned:
+            return _answer(404)
+        owned.remove(document_id)
+        return _answer(200)
+
+    def delete_key(self, key_id: int) -> Exchange:
+        self.calls.append(f"purge key {key_id}")
+        return _answer(200)
+
+
+def _key(number: int, owner: str) -> IssuedKey:
+    return IssuedKey(id=number, key=f"sk-{number}", role="user", owner=owner)
+
+
+def test_documents_the_suite_never_saw_stored_are_removed_before_their_keys():
+    alice, admin = _key(1, "alice"), _key(2, "loader")
+    gateway = FakeGateway(documents={"alice": ["seen", "in-flight"], "loader": []}, unlisting={2})
+    data = RunData(run_id="citadel-test", api=gateway, redactor=Redactor(), keys=[alice, admin],
+                   documents=[(alice, "seen")])
+    assert data.remove_all() == []
+    assert gateway.documents == {"alice": [], "loader": []}
+    assert gateway.calls.index("delete in-flight") < gateway.calls.index("purge key 1")
+    assert gateway.calls.count("delete seen") == 1  # listed again, deleted once
+
+
+def test_a_key_that_may_not_list_loses_nothing_it_knows():
+    reader = _key(3, "bob")
+    gateway = FakeGateway(documents={"bob": ["known"]}, unlisting={3})
+    data = RunData(run_id="citadel-test", api=gateway, redactor=Redactor(), keys=[reader], documents=[(reader, "known")])
+    assert data.remove_all() == [] and gateway.documents == {"bob": []}
