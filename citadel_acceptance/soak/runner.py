@@ -33,6 +33,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent.parent
 Progress = Callable[[str], None]
 InterruptSink = Callable[[Verdict, dict[str, Any]], None]
 
+# A remainder of the duration shorter than this is not run as a segment of its own: a run ends within it of its
+# duration (a segment ends once its last scheduled request is answered, which can be before its full length).
+SHORTEST_SEGMENT_S = 0.5
+
 
 def stderr_line(text: str) -> None:
     """The default progress sink: one line on stderr."""
@@ -246,7 +250,7 @@ class SoakRun:
         gateway = self.session.profile.gateway
         options = EngineOptions(base_url=gateway.base_url, timeout_s=gateway.timeout_s, verify=gateway.verify_tls,
                                 progress=no_progress)
-        while settings.duration_s - cp.elapsed_s >= 0.5:
+        while settings.duration_s - cp.elapsed_s >= SHORTEST_SEGMENT_S:
             length = min(settings.checkpoint_every_s, settings.duration_s - cp.elapsed_s)
             segment, started = len(cp.segments), clock()
             count = math.ceil(length * settings.rate_rps) + 1
