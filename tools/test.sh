@@ -11,7 +11,14 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 workers=${CITADEL_TEST_WORKERS:-3}
-read -r -a extra <<< "${PYTEST_ARGS:-}"
+eval "extra=(${PYTEST_ARGS:-})"  # the caller's own options, quotes as a shell reads them (e.g. -k 'journey and not x')
+for option in "${extra[@]}"; do
+  if [ "$option" = "-m" ] || [[ "$option" == -m?* ]]; then
+    echo "[test] PYTEST_ARGS may not select by marker (-m): each phase selects its own (not timed/soak, soak, timed)." >&2
+    echo "[test] Select with -k, or run pytest directly, e.g. .venv/bin/python -m pytest -m 'not slow' for the fast tests." >&2
+    exit 2
+  fi
+done
 started=$SECONDS
 phase() {  # name, then pytest's arguments; prints the phase's time
   local name=$1 begun=$SECONDS code
