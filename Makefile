@@ -4,7 +4,6 @@
 ARGS ?=
 RUNS ?= 5
 PYTEST_ARGS ?=
-RUNS ?= 5
 
 accept: setup  ## the whole acceptance run against the embedded stack: verdict per criterion + HTML report
 	.venv/bin/python -m citadel_acceptance.accept $(ARGS)
