@@ -6,13 +6,13 @@ RUNS ?= 5
 PYTEST_ARGS ?=
 
 accept: setup  ## the whole acceptance run against the embedded stack: verdict per criterion + HTML report
-	.venv/bin/python -m citadel_acceptance.accept $(ARGS)
+	.venv/bin/python -m citadel_acceptance.cli.accept $(ARGS)
 
 test: setup  ## every test: library and stack (pytest), the spec's step coverage, the self-test against faults
 	PYTEST_ARGS="$(PYTEST_ARGS)" bash tools/test.sh
 
 repeat: setup  ## the acceptance run five times in a row (RUNS=N): names any scenario whose outcome changed
-	.venv/bin/python -m citadel_acceptance.repeat --runs $(RUNS) $(ARGS)
+	.venv/bin/python -m citadel_acceptance.cli.repeat --runs $(RUNS) $(ARGS)
 
 setup:
 	bash tools/setup.sh

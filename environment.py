@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import sys
 
-from citadel_acceptance import run_hooks
+from citadel_acceptance.run import hooks as run_hooks
 from citadel_acceptance.errors import SuiteConfigError
 
 

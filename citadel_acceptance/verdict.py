@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from citadel_acceptance.targets import Gate
+from citadel_acceptance.config.thresholds import Gate
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from citadel_stack import launcher
 
 
 def _settings_from_profile(name: str, faults: list[str]) -> launcher.StackSettings:
-    from citadel_acceptance.profile import load_profile
+    from citadel_acceptance.config.profile import load_profile
 
     profile = load_profile(name)
     return launcher.StackSettings.from_profile(profile.raw, profile.models, tuple(faults))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import openai_shape
+from citadel_acceptance.checks.api import verdicts as openai_shape
 from citadel_acceptance.verdict import Verdict
 
 MODEL_LIST_PATHS = {"OpenAI clients look for it": "models_path", "the MVP-2 plan puts it": "planned_models_path"}
@@ -63,7 +63,7 @@ def step_answer_usage(context):
 @then("the answer arrives within {response_ms:d} ms")
 def step_answer_in_time(context, response_ms):
     """The response time of the request against the model's target (spec from the feature, applied from the profile)."""
-    gate = context.targets.resolve("latency.response_ms", spec=response_ms, model=context.model)
+    gate = context.thresholds.resolve("latency.response_ms", spec=response_ms, model=context.model)
     verdict = gate.check(context.exchange.elapsed_ms, "response time", "last byte received − request sent (one request)")
     context.evidence.check(verdict)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from behave import then, when
 
-from citadel_acceptance import credentials
+from citadel_acceptance.checks.security import credentials
 from citadel_acceptance.verdict import Verdict
 
 

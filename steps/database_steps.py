@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import database_gates, database_probe
+from citadel_acceptance.checks.database import verdicts as database_gates
+
+from citadel_acceptance.checks.database import probe as database_probe
 
 
 def _dsn(context):
@@ -50,7 +52,7 @@ def step_time_queries(context, connections, runs):
 @then("95 % of the critical queries complete within {target_ms:d} ms")
 def step_queries_fast(context, target_ms):
     """p95 of all runs against the optimised-query target (T2-005)."""
-    gate = context.targets.resolve("database.query_ms", spec=target_ms)
+    gate = context.thresholds.resolve("database.query_ms", spec=target_ms)
     verdict = database_gates.latency_verdict(gate, context.query_samples)
     context.evidence.check(verdict, samples_ms=context.query_samples)
 
@@ -65,7 +67,7 @@ def step_connection_burst(context, count):
 @then("every connection is served")
 def step_every_connection(context):
     """All of them opened and answered (the pool target of T2-005)."""
-    gate = context.targets.resolve("database.pool_connections", spec=context.connections_asked)
+    gate = context.thresholds.resolve("database.pool_connections", spec=context.connections_asked)
     verdict = database_gates.burst_verdict(context.burst, gate)
     context.evidence.check(verdict, burst=context.burst.__dict__)
 
@@ -80,7 +82,7 @@ def step_connections_released(context):
 @when("the server's statement statistics are read")
 def step_read_statements(context):
     """Statements of the application role slower on average than the target, from pg_stat_statements."""
-    gate = context.targets.resolve("database.query_ms")
+    gate = context.thresholds.resolve("database.query_ms")
     available, context.slow = database_probe.slow_statements(_dsn(context), gate.applied)
     if not available:
         context.scenario.skip("the server has no pg_stat_statements extension: slow statements cannot be read")
@@ -89,7 +91,7 @@ def step_read_statements(context):
 @then("no statement of the application averages more than {target_ms:d} ms")
 def step_no_slow_statement(context, target_ms):
     """The slowest statement's mean execution time against the optimised-query target."""
-    verdict = database_gates.slow_statements_verdict(context.slow, context.targets.resolve("database.query_ms", spec=target_ms))
+    verdict = database_gates.slow_statements_verdict(context.slow, context.thresholds.resolve("database.query_ms", spec=target_ms))
     context.evidence.check(verdict, slow_statements=context.slow)
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from behave import then, when
 
-from citadel_acceptance import gpu
-from citadel_acceptance.gpu.usage import utilization_under_load
+from citadel_acceptance.checks import gpu
+from citadel_acceptance.checks.gpu.usage import utilization_under_load
 
 
 @when("the GPUs of the deployment are inspected")
@@ -16,35 +16,35 @@ def step_inspect_gpus(context):
 @then("there are at least {count:d} GPUs")
 def step_gpu_count(context, count):
     """The number of GPUs the source lists, against the planned count."""
-    verdict = gpu.count_verdict(context.gpus, context.targets.resolve("gpu.count", spec=count))
+    verdict = gpu.count_verdict(context.gpus, context.thresholds.resolve("gpu.count", spec=count))
     context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("each GPU has at least {size_gb:d} GB of memory")
 def step_gpu_memory_size(context, size_gb):
     """The smallest GPU's memory (decimal GB, as vendors state it), against the planned size."""
-    verdict = gpu.memory_size_verdict(context.gpus, context.targets.resolve("gpu.memory_gb", spec=size_gb))
+    verdict = gpu.memory_size_verdict(context.gpus, context.thresholds.resolve("gpu.memory_gb", spec=size_gb))
     context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("no GPU has more than {fraction:g} of its memory in use")
 def step_gpu_memory_use(context, fraction):
     """The fullest GPU's memory used / total, against the serving limit (vLLM gpu_memory_utilization)."""
-    verdict = gpu.memory_use_verdict(context.gpus, context.targets.resolve("gpu.memory_used_fraction", spec=fraction))
+    verdict = gpu.memory_use_verdict(context.gpus, context.thresholds.resolve("gpu.memory_used_fraction", spec=fraction))
     context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("every GPU is at least {margin_c:d} °C below its slowdown temperature")
 def step_gpu_temperature(context, margin_c):
     """The smallest distance between a GPU's temperature and its slowdown threshold, against the margin."""
-    verdict = gpu.temperature_verdict(context.gpus, context.targets.resolve("gpu.temperature_margin_c", spec=margin_c))
+    verdict = gpu.temperature_verdict(context.gpus, context.thresholds.resolve("gpu.temperature_margin_c", spec=margin_c))
     context.evidence.check(verdict, snapshot=context.gpus)
 
 
 @then("no GPU reports an uncorrectable memory error")
 def step_gpu_uncorrectable(context):
     """Uncorrected ECC errors (volatile, aggregate), double-bit retired pages, uncorrectable remapped rows: none."""
-    verdict = gpu.uncorrectable_errors_verdict(context.gpus, context.targets.resolve("gpu.uncorrectable_errors"))
+    verdict = gpu.uncorrectable_errors_verdict(context.gpus, context.thresholds.resolve("gpu.uncorrectable_errors"))
     context.evidence.check(verdict, snapshot=context.gpus)
 
 
@@ -65,6 +65,6 @@ def step_gpu_load(context):
 @then("the utilisation of every GPU rises by at least {points:d} points")
 def step_gpu_used(context, points):
     """Every GPU's peak utilisation under load minus its idle mean: the GPUs do the work."""
-    gate = context.targets.resolve("gpu.utilization_rise_percent", spec=points)
+    gate = context.thresholds.resolve("gpu.utilization_rise_percent", spec=points)
     verdict = gpu.utilization_rise_verdict(context.utilization, gate)
     context.evidence.check(verdict, readings=context.utilization.as_rows())

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from behave import then, when
 
-from citadel_acceptance import health, openai_shape
+from citadel_acceptance.checks.api import health
+
+from citadel_acceptance.checks.api import verdicts as openai_shape
 from citadel_acceptance.verdict import Verdict
 
 

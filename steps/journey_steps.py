@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import journey
+from citadel_acceptance.checks.api import journey
 from citadel_acceptance.verdict import Verdict
 
 

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import monitoring, monitoring_gates as gates
-from citadel_acceptance.forecast import forecast_png
+from citadel_acceptance.checks.monitoring import probe as monitoring
+
+from citadel_acceptance.checks.monitoring import verdicts as gates
+from citadel_acceptance.checks.monitoring.forecast import forecast_png
 
 
 @when("Prometheus has had the time to collect from every expected part once")
@@ -30,7 +32,7 @@ def step_read_configuration(context):
 @then("every expected part is collected at least every {seconds:d} seconds")
 def step_scrape_interval(context, seconds):
     """The longest scrape interval among the expected jobs against the plan's interval."""
-    gate = context.targets.resolve("monitoring.scrape_interval_s", spec=seconds)
+    gate = context.thresholds.resolve("monitoring.scrape_interval_s", spec=seconds)
     verdict = gates.scrape_interval_verdict(context.intervals, monitoring.settings_of(context.session).scrape_jobs, gate,
                                             context.session.prometheus_url)
     context.evidence.check(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
@@ -88,7 +90,7 @@ def step_rules_loaded(context):
 def step_sample_forecast(context):
     """Range queries of the forecast series over the window, fitted with a least-squares line each."""
     context.forecasts, context.forecast_problems = monitoring.sample_forecasts(context.session)
-    context.horizons = monitoring.forecast_horizons(context.session, context.targets)
+    context.horizons = monitoring.forecast_horizons(context.session, context.thresholds)
 
 
 @then("Prometheus answers a forecast query for the horizon")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import openai_probe
+from citadel_acceptance.checks.api import openai_client as openai_probe
 from citadel_acceptance.verdict import Verdict
 
 

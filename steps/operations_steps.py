@@ -5,7 +5,7 @@ from pathlib import Path
 
 from behave import given, then, when
 
-from citadel_acceptance import operations
+from citadel_acceptance.checks.operations import probe as operations
 from citadel_acceptance.verdict import Verdict
 
 
@@ -19,14 +19,14 @@ def step_model_service_crashes(context):
 @when("the operator watches the health report until the service is back")
 def step_watch_recovery(context):
     """Poll /health until the crashed service is healthy, at most the applied recovery target."""
-    context.recovery_gate = context.targets.resolve("recovery.mttr_s")
+    context.recovery_gate = context.thresholds.resolve("recovery.mttr_s")
     context.recovery = operations.wait_for_recovery(context.session, context.crashed, context.recovery_gate.applied)
 
 
 @then("the service is healthy again within {seconds:d} seconds, restarted by the platform")
 def step_recovered(context, seconds):
     """Time from the crash to a healthy report, against the mean-time-to-recover target."""
-    gate = context.targets.resolve("recovery.mttr_s", spec=seconds)
+    gate = context.thresholds.resolve("recovery.mttr_s", spec=seconds)
     measured = context.recovery.seconds if context.recovery.seconds is not None else float("inf")
     verdict = gate.check(measured, "time to recover", "first healthy report − crash (health polled every 0.25 s)")
     context.evidence.check(verdict, observed=context.recovery.observed)

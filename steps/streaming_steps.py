@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from behave import then, when
 
-from citadel_acceptance import openai_shape
+from citadel_acceptance.checks.api import verdicts as openai_shape
 from citadel_acceptance.verdict import Verdict
 
 

@@ -3,7 +3,11 @@ from __future__ import annotations
 
 from behave import given, then, when
 
-from citadel_acceptance import corpus, vector_gates, vector_probe
+from citadel_acceptance.checks.vector import corpus
+
+from citadel_acceptance.checks.vector import verdicts as vector_gates
+
+from citadel_acceptance.checks.vector import probe as vector_probe
 from citadel_acceptance.verdict import Verdict
 
 
@@ -45,7 +49,7 @@ def step_sequential_searches(context, count):
 @then("95 % of the searches complete within {target_ms:d} ms")
 def step_searches_fast(context, target_ms):
     """p95 of the search times against the similarity-search target."""
-    gate = context.targets.resolve("vector.search_ms", spec=target_ms)
+    gate = context.thresholds.resolve("vector.search_ms", spec=target_ms)
     verdict = vector_gates.percentile_verdict(gate, context.search_ms, "similarity search p95",
                                               "nearest-rank p95 of query_points round trips (top 10)")
     context.evidence.check(verdict, samples_ms=context.search_ms)
@@ -63,7 +67,7 @@ def step_concurrent_searches(context, count):
 @then("all of them succeed")
 def step_all_succeed(context):
     """Every concurrent search answered (the concurrency target of T2-006)."""
-    gate = context.targets.resolve("vector.concurrent_ops", spec=context.ops_asked)
+    gate = context.thresholds.resolve("vector.concurrent_ops", spec=context.ops_asked)
     verdict = vector_gates.all_succeeded_verdict(gate, len(context.search_ms), context.search_errors)
     context.evidence.check(verdict)
 
@@ -78,7 +82,7 @@ def step_recall_queries(context, count):
 @then("recall at 10 is at least {target:g}")
 def step_recall(context, target):
     """Mean recall@10 of the deployed search against exact search (target set by the profile)."""
-    gate = context.targets.resolve("vector.recall_at_10", spec=target)
+    gate = context.thresholds.resolve("vector.recall_at_10", spec=target)
     verdict = gate.check(round(context.recall.recall, 4), "recall@10",
                          "mean over queries of |ANN top-10 ∩ exact top-10| / 10", n=context.recall.queries)
     context.evidence.check(verdict, per_query=context.recall.per_query)
@@ -96,7 +100,7 @@ def step_embeddings_fast(context, target_ms):
     """Every embedding answered 200, and p95 of their times against the embedding target."""
     failed = [ex for ex in context.embed_exchanges if ex.status != 200]
     assert not failed, f"expected 200 from POST {failed[0].url}, got {failed[0].status}: {str(failed[0].body)[:200]}"
-    gate = context.targets.resolve("vector.embedding_ms", spec=target_ms)
+    gate = context.thresholds.resolve("vector.embedding_ms", spec=target_ms)
     verdict = vector_gates.percentile_verdict(gate, [ex.elapsed_ms for ex in context.embed_exchanges], "embedding p95",
                                               "nearest-rank p95 of POST /v1/embeddings round trips (one text each)")
     context.evidence.check(verdict, samples_ms=[round(ex.elapsed_ms, 2) for ex in context.embed_exchanges])

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from citadel_acceptance.profile import load_profile
+from citadel_acceptance.config.profile import load_profile
 from citadel_stack import launcher
 from citadel_stack.state import StackState
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from citadel_acceptance.profile import load_profile
+from citadel_acceptance.config.profile import load_profile
 from tests.harness import REPO_ROOT
 
 FEATURES = REPO_ROOT / "features"

@@ -19,7 +19,7 @@ from tests.harness import REPO_ROOT, embedded_stack, shared_stack, stored_object
 
 pytestmark = pytest.mark.slow
 
-ACCEPT = [sys.executable, "-m", "citadel_acceptance.accept"]
+ACCEPT = [sys.executable, "-m", "citadel_acceptance.cli.accept"]
 UNREACHABLE = "http://127.0.0.1:9"  # the discard port: connections are refused at once
 DUMMY_SECRETS = {"CITADEL_API_KEY": "not-a-real-key-0123456789", "CITADEL_QDRANT_API_KEY": "not-a-real-key-9876543210",
                  "CITADEL_DATABASE_DSN": "postgresql://citadel:nothing@127.0.0.1:9/citadel_ai",
@@ -108,7 +108,7 @@ def test_ctrl_c_leaves_a_partial_report_with_the_verdict_incomplete(tmp_path):
 def test_five_consecutive_runs_on_a_healthy_stack_agree_and_leave_nothing_behind(tmp_path):
     state = shared_stack(())
     before = stored_objects(state)
-    done = subprocess.run([sys.executable, "-m", "citadel_acceptance.repeat", "--runs", "5", "--output-dir", str(tmp_path),
+    done = subprocess.run([sys.executable, "-m", "citadel_acceptance.cli.repeat", "--runs", "5", "--output-dir", str(tmp_path),
                            "-f", "plain", "-D", f"stack_dir={state.stack_dir}", "--tags", QUICK],
                           cwd=REPO_ROOT, text=True, capture_output=True, timeout=900)
     assert done.returncode == 0, done.stdout[-3000:]

@@ -217,7 +217,7 @@ CASE_USERDATA: dict[str, dict[str, str]] = {
 
 def skipped_gpu_scenarios() -> set[str]:
     """The GPU scenarios, where this machine's NVML cannot be read (they must be skipped, never passed)."""
-    from citadel_acceptance.gpu import GpuReader, GpuSettings
+    from citadel_acceptance.checks.gpu import GpuReader, GpuSettings
 
     return GPU_SCENARIOS if GpuReader(GpuSettings()).unavailable_reason() else set()
 

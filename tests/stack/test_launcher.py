@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from citadel_acceptance.profile import load_profile
+from citadel_acceptance.config.profile import load_profile
 from citadel_stack import launcher, postgres
 from citadel_stack.state import StackState
 from tests.harness import REPO_ROOT

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from citadel_acceptance.profile import load_profile
+from citadel_acceptance.config.profile import load_profile
 from citadel_stack.prometheus.config import RULES_DIR, ScrapeSettings, rule_files, scrape_config
 
 PROMTOOL = shutil.which("promtool")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from citadel_acceptance.gpu.sources import parse_gateway
+from citadel_acceptance.checks.gpu.sources import parse_gateway
 from citadel_stack.gateway.faults import FaultSet
 from citadel_stack.gateway.simulated_gpu import CONDITIONS, condition_of, simulated_snapshot
 

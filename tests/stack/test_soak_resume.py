@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from citadel_acceptance.soak.runner import SHORTEST_SEGMENT_S
+from citadel_acceptance.checks.soak.runner import SHORTEST_SEGMENT_S
 from tests.harness import REPO_ROOT, embedded_stack, run_suite
 
 # It runs with the other stability runs (`soak`, make test's second phase): what it proves is the checkpointing, so

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from citadel_acceptance.accept import REPO_ROOT, behave_ini_for, profile_of, split_output_dir
+from citadel_acceptance.cli.accept import REPO_ROOT, behave_ini_for, profile_of, split_output_dir
 
 
 def test_without_the_option_the_evidence_goes_to_the_repository():
@@ -41,7 +41,7 @@ def test_the_profile_is_read_from_the_behave_options():
 
 
 def test_repeated_runs_name_what_changed_between_them():
-    from citadel_acceptance.repeat import differences
+    from citadel_acceptance.cli.repeat import differences
 
     same = ("NOT READY", {"a": "passed", "b": "skipped"})
     assert differences([same, same, same]) == []

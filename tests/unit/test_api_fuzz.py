@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import tomllib
 
-from citadel_acceptance import api_fuzz, security_gates
+from citadel_acceptance.checks.security import api_fuzz
+
+from citadel_acceptance.checks.security import verdicts as security_gates
 
 REPORT = {
     "operations": {"total": 21, "selected": 21, "tested": 21}, "complete": True, "stop_reason": "completed",

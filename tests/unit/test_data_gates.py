@@ -1,14 +1,22 @@
 """Verdict logic of the database, vector and journey gates, on recorded measurements."""
 from __future__ import annotations
 
-from citadel_acceptance import corpus, database_gates, journey, metrics_probe, vector_gates
-from citadel_acceptance.database_probe import ConnectionBurst, PlanCheck, SchemaObjects
-from citadel_acceptance.gateway_client import Exchange
-from citadel_acceptance.profile import VectorSettings
-from citadel_acceptance.targets import Targets
-from citadel_acceptance.vector_probe import CollectionFacts
+from citadel_acceptance.checks.vector import corpus
 
-TARGETS = Targets("t", {
+from citadel_acceptance.checks.database import verdicts as database_gates
+
+from citadel_acceptance.checks.api import journey
+
+from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
+
+from citadel_acceptance.checks.vector import verdicts as vector_gates
+from citadel_acceptance.checks.database.probe import ConnectionBurst, PlanCheck, SchemaObjects
+from citadel_acceptance.target.gateway_client import Exchange
+from citadel_acceptance.config.profile import VectorSettings
+from citadel_acceptance.config.thresholds import Thresholds
+from citadel_acceptance.checks.vector.probe import CollectionFacts
+
+TARGETS = Thresholds("t", {
     "database.query_ms": {"compare": "<", "unit": "ms", "value": 50},
     "database.pool_connections": {"compare": ">=", "unit": "connections", "value": 200},
     "vector.concurrent_ops": {"compare": ">=", "unit": "operations", "value": 20},

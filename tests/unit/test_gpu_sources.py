@@ -8,10 +8,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from citadel_acceptance import gpu, run_hooks
+from citadel_acceptance.checks import gpu
+
+from citadel_acceptance.run import hooks as run_hooks
 from citadel_acceptance.errors import SuiteConfigError
-from citadel_acceptance.gpu import GpuReader, GpuSettings, GpuSnapshot, GpuUnavailable
-from citadel_acceptance.gpu.nvml import read_nvml
+from citadel_acceptance.checks.gpu import GpuReader, GpuSettings, GpuSnapshot, GpuUnavailable
+from citadel_acceptance.checks.gpu.nvml import read_nvml
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "gpu"
 

@@ -5,16 +5,16 @@ from pathlib import Path
 
 import pytest
 
-from citadel_acceptance import gpu
-from citadel_acceptance.gpu import GpuDevice, GpuSnapshot, UtilizationRun
-from citadel_acceptance.profile import load_profile
-from citadel_acceptance.targets import Targets
+from citadel_acceptance.checks import gpu
+from citadel_acceptance.checks.gpu import GpuDevice, GpuSnapshot, UtilizationRun
+from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.config.thresholds import Thresholds
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "gpu"
 
 
-def targets() -> Targets:
-    return Targets.from_profile(load_profile("citadel-mvp2"))
+def targets() -> Thresholds:
+    return Thresholds.from_profile(load_profile("citadel-mvp2"))
 
 
 def checks(snapshot: GpuSnapshot) -> dict[str, gpu.verdicts.Verdict]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from citadel_acceptance import handover
-from citadel_acceptance.criteria import CRITERIA
+from citadel_acceptance.report import handover
+from citadel_acceptance.report.criteria import CRITERIA
 
 
 def write_results(directory: Path, outcomes: dict[str, tuple[str, str]]) -> None:

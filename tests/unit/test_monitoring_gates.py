@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import math
 
-from citadel_acceptance.forecast import SeriesForecast
-from citadel_acceptance.monitoring import AlertWatch, CountedRequests
-from citadel_acceptance import monitoring_gates as gates
-from citadel_acceptance.prometheus_probe import Rule, Target
-from citadel_acceptance.targets import Targets
+from citadel_acceptance.checks.monitoring.forecast import SeriesForecast
+from citadel_acceptance.checks.monitoring.probe import AlertWatch, CountedRequests
+from citadel_acceptance.checks.monitoring import verdicts as gates
+from citadel_acceptance.checks.monitoring.prometheus import Rule, Target
+from citadel_acceptance.config.thresholds import Thresholds
 
 TARGETS = {"monitoring.scrape_interval_s": {"compare": "<=", "unit": "s", "source": "T2-001", "value": 10},
            "monitoring.forecast_horizon_h": {"compare": ">=", "unit": "h", "source": "profile",
@@ -48,7 +48,7 @@ def test_every_expected_job_must_have_targets_and_all_of_them_up():
 
 
 def test_the_slowest_expected_job_decides_the_scrape_interval():
-    gate = Targets("p", TARGETS, {}).resolve("monitoring.scrape_interval_s", spec=10)
+    gate = Thresholds("p", TARGETS, {}).resolve("monitoring.scrape_interval_s", spec=10)
     ok = gates.scrape_interval_verdict({"gw": 1.0, "qdrant": 10.0, "other": 60.0}, ["gw", "qdrant"], gate, "prom")
     assert ok.passed and ok.measured == 10.0
     slow = gates.scrape_interval_verdict({"gw": 1.0, "qdrant": 15.0}, ["gw", "qdrant"], gate, "prom")
@@ -138,7 +138,7 @@ def forecast(slope_per_s: float, resource: str = "memory", capacity: float = 100
 
 
 def test_each_resource_is_held_to_its_own_horizon():
-    targets = Targets("p", TARGETS, {})
+    targets = Thresholds("p", TARGETS, {})
     horizons = {r: targets.resolve("monitoring.forecast_horizon_h", model=r) for r in ("disk", "memory")}
     verdicts = gates.exhaustion_verdicts([forecast(0.0), forecast(-1.0, "disk")], [], horizons, "prom")
     assert [v.passed for v in verdicts] == [True, True]

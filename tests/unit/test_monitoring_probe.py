@@ -7,9 +7,9 @@ import httpx
 import pytest
 import yaml
 
-from citadel_acceptance.forecast import SeriesForecast, fit_line, forecast_png
-from citadel_acceptance.monitoring import AlertWatch, alert_state, watch_alert_during
-from citadel_acceptance.prometheus_probe import Alert, PrometheusError, PrometheusProbe, parse_duration
+from citadel_acceptance.checks.monitoring.forecast import SeriesForecast, fit_line, forecast_png
+from citadel_acceptance.checks.monitoring.probe import AlertWatch, alert_state, watch_alert_during
+from citadel_acceptance.checks.monitoring.prometheus import Alert, PrometheusError, PrometheusProbe, parse_duration
 from citadel_stack.prometheus.config import (GATEWAY_JOB, VECTOR_STORE_JOB, ScrapeSettings, duration, rule_files,
                                              scrape_config)
 

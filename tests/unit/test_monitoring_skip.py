@@ -4,10 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from types import SimpleNamespace
 
-from citadel_acceptance import run_hooks
-from citadel_acceptance.profile import load_profile
-from citadel_acceptance.session import RunOptions, RunSession
-from citadel_acceptance.targets import Targets
+from citadel_acceptance.run import hooks as run_hooks
+from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.run.session import RunOptions, RunSession
+from citadel_acceptance.config.thresholds import Thresholds
 from citadel_stack.prometheus import part
 
 TAGS = ["allure.story:SC3", "monitoring", "requires.prometheus"]
@@ -16,7 +16,7 @@ TAGS = ["allure.story:SC3", "monitoring", "requires.prometheus"]
 def session(profile_overrides: dict[str, str], stack_state=None) -> RunSession:
     profile = load_profile("citadel-mvp2", profile_overrides)
     options = RunOptions.from_userdata({"profile": "citadel-mvp2"})
-    return RunSession(options=options, profile=profile, targets=Targets.from_profile(profile), redactor=None,
+    return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile), redactor=None,
                       gateway=None, stack_state=stack_state)
 
 

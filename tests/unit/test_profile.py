@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from citadel_acceptance.errors import SuiteConfigError
-from citadel_acceptance.profile import load_profile
+from citadel_acceptance.config.profile import load_profile
 
 PROFILES = Path(__file__).resolve().parents[2] / "profiles"
 

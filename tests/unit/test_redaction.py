@@ -1,7 +1,7 @@
 """Redaction: secrets never reach evidence or the console."""
 from __future__ import annotations
 
-from citadel_acceptance.redaction import MASK, Redactor
+from citadel_acceptance.report.redaction import MASK, Redactor
 
 
 def test_known_secrets_are_masked_everywhere():

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import stat
 
-from citadel_acceptance.results_protection import make_private, scan_for_secrets, verify_manifest, write_manifest
+from citadel_acceptance.report.protection import make_private, scan_for_secrets, verify_manifest, write_manifest
 
 
 def test_manifest_detects_changed_added_and_removed_files(tmp_path):

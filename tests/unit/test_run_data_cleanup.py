@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from citadel_acceptance.data_api import IssuedKey
-from citadel_acceptance.gateway_client import Exchange
-from citadel_acceptance.redaction import Redactor
-from citadel_acceptance.test_data import RunData
+from citadel_acceptance.target.data_api import IssuedKey
+from citadel_acceptance.target.gateway_client import Exchange
+from citadel_acceptance.report.redaction import Redactor
+from citadel_acceptance.run.test_data import RunData
 
 
 def _answer(status: int, body: object = None) -> Exchange:

@@ -1,9 +1,9 @@
 """Judgements of the security gates, on recorded answers."""
 from __future__ import annotations
 
-from citadel_acceptance import security_gates
-from citadel_acceptance.gateway_client import Exchange
-from citadel_acceptance.security_probe import ChainCheck, Endpoint, internals_in
+from citadel_acceptance.checks.security import verdicts as security_gates
+from citadel_acceptance.target.gateway_client import Exchange
+from citadel_acceptance.checks.security.probe import ChainCheck, Endpoint, internals_in
 
 
 def ex(status: int, body=None, headers=None) -> Exchange:

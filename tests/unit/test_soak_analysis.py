@@ -3,17 +3,17 @@ from __future__ import annotations
 
 import pytest
 
-from citadel_acceptance import soak
-from citadel_acceptance.profile import load_profile
-from citadel_acceptance.soak import Checkpoint, ProcessWatcher, RequestRow, SampleRow, SoakSettings
-from citadel_acceptance.targets import Targets
+from citadel_acceptance.checks import soak
+from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.checks.soak import Checkpoint, ProcessWatcher, RequestRow, SampleRow, SoakSettings
+from citadel_acceptance.config.thresholds import Thresholds
 
 SETTINGS = SoakSettings(duration_s=120, rate_rps=1, interval_s=4, window_s=35, warmup_s=10, checkpoint_every_s=30)
 MB = 10**6
 
 
 def gates(key: str, **kw):
-    return Targets.from_profile(load_profile("citadel-mvp2")).resolve(key, **kw)
+    return Thresholds.from_profile(load_profile("citadel-mvp2")).resolve(key, **kw)
 
 
 def requests(latency=lambda t: 0.2, failing=()) -> list[RequestRow]:

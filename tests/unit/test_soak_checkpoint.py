@@ -6,9 +6,9 @@ import json
 import pytest
 
 from citadel_acceptance.errors import SuiteConfigError
-from citadel_acceptance.profile import load_profile
-from citadel_acceptance.soak import Checkpoint, CheckpointStore, RequestRow, SampleRow, SoakSettings
-from citadel_acceptance.soak.runner import checkpoint_root
+from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.checks.soak import Checkpoint, CheckpointStore, RequestRow, SampleRow, SoakSettings
+from citadel_acceptance.checks.soak.runner import checkpoint_root
 
 
 def rows(segment: int, n: int = 3) -> tuple[list[RequestRow], list[SampleRow]]:
@@ -67,7 +67,7 @@ def test_settings_come_from_the_profile_and_dotted_overrides(tmp_path):
 
 
 def test_the_embedded_soak_shows_as_a_relaxed_target_with_its_reason():
-    from citadel_acceptance.targets import Targets
+    from citadel_acceptance.config.thresholds import Thresholds
 
-    gate = Targets.from_profile(load_profile("embedded")).resolve("stability.duration_h", spec=72)
+    gate = Thresholds.from_profile(load_profile("embedded")).resolve("stability.duration_h", spec=72)
     assert gate.relaxed and gate.spec == 72 and "2 minutes" in gate.reason

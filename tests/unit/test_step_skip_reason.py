@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from citadel_acceptance.evidence import Evidence
-from citadel_acceptance.redaction import Redactor
-from citadel_acceptance.run_hooks import finish_scenario
+from citadel_acceptance.report.evidence import Evidence
+from citadel_acceptance.report.redaction import Redactor
+from citadel_acceptance.run.hooks import finish_scenario
 
 
 def _scenario(name: str, status: str, reason: str | None) -> SimpleNamespace:

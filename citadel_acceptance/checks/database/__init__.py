@@ -1,0 +1,1 @@
+"""PostgreSQL as the application uses it: schema, plans, timings, pool and roles."""

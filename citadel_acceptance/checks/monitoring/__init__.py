@@ -1,0 +1,1 @@
+"""Monitoring (SC3): Prometheus, scrape targets, alert rules, gateway metrics, forecasts."""

@@ -1,0 +1,1 @@
+"""Operational tools (SC4): recovery, backup and restore, configuration, keys, logs."""

@@ -1,0 +1,238 @@
+"""Operational tools (SC4): recovery after a crash, backup and restore, audited configuration, key
+lifecycle, structured logs. Each function measures; the `*_problems` functions judge."""
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import make_conninfo
+
+from citadel_acceptance.checks.api import health
+from citadel_acceptance.target.data_api import IssuedKey
+
+COMMAND_TIMEOUT_S = 300
+
+
+@dataclass
+class Recovery:
+    """How long a crashed part took to be healthy again, and what the health report said meanwhile."""
+
+    service: str
+    limit_s: float
+    seconds: float | None = None
+    observed: list[tuple[float, str]] = field(default_factory=list)
+
+
+def wait_for_recovery(session: Any, service: str, limit_s: float) -> Recovery:
+    """Poll the health report until `service` is healthy again, for at most `limit_s` seconds."""
+    recovery = Recovery(service=service, limit_s=limit_s)
+    started = time.monotonic()
+    while (elapsed := time.monotonic() - started) < limit_s:
+        ex = session.gateway.request("GET", session.profile.gateway.health_path, auth=False)
+        state = health.service_states(ex.body).get(service, f"HTTP {ex.status}")
+        if not recovery.observed or recovery.observed[-1][1] != state:
+            recovery.observed.append((round(elapsed, 2), state))
+        if state == "healthy" and len(recovery.observed) > 1:
+            recovery.seconds = round(elapsed, 2)
+            return recovery
+        time.sleep(0.25)
+    return recovery
+
+
+@dataclass
+class BackupCheck:
+    """A backup made with the deployment's tool, restored into a scratch database, and compared."""
+
+    database: str
+    steps: list[str] = field(default_factory=list)
+    source: dict[str, tuple[int, str]] = field(default_factory=dict)  # table -> (rows, md5 of content)
+    restored: dict[str, tuple[int, str]] = field(default_factory=dict)
+    error: str = ""
+
+
+def _command(template: str, **values: str) -> list[str]:
+    return shlex.split(template.format(python=sys.executable, **{k: shlex.quote(v) for k, v in values.items()}))
+
+
+def _run(argv: list[str], check: BackupCheck) -> bool:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, env=dict(os.environ))
+    check.steps.append(f"{' '.join(argv[:4])} ... exited {done.returncode}")
+    if done.returncode != 0:
+        check.error = f"`{' '.join(argv[:4])} ...` exited {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
+    return done.returncode == 0
+
+
+def fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
+    """Rows and an md5 of the ordered content of every table in the public schema."""
+    found = {}
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+        tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
+        for table in tables:
+            query = sql.SQL("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {} t")
+            rows, digest = conn.execute(query.format(sql.Identifier(table))).fetchone()
+            found[table] = (int(rows), digest)
+    return found
+
+
+def backup_round_trip(session: Any, values: dict[str, str]) -> BackupCheck:
+    """Back up with the profile's command, restore into a scratch database, compare, drop the scratch database."""
+    ops = session.profile.raw.get("operations", {})
+    admin_dsn = session.profile.secret("database_admin_dsn")
+    check = BackupCheck(database=f"citadel_restore_{session.run_id.replace('-', '_')}"[:60])
+    with tempfile.TemporaryDirectory() as scratch:
+        dump = str(Path(scratch) / "citadel.dump")
+        fields = {**values, "file": dump, "database": check.database}
+        check.source = fingerprints(admin_dsn)
+        try:
+            if _run(_command(ops["backup_command"], **fields), check) and _run(_command(ops["restore_command"], **fields), check):
+                check.restored = fingerprints(make_conninfo(admin_dsn, dbname=check.database))
+        finally:
+            with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
+                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(check.database)))
+    return check
+
+
+def backup_problems(check: BackupCheck) -> list[str]:
+    """The restore worked and every table came back with the same rows and content."""
+    if check.error:
+        return [check.error]
+    problems = []
+    for table, (rows, digest) in check.source.items():
+        restored = check.restored.get(table)
+        if restored is None:
+            problems.append(f"table {table!r} is missing from the restored database")
+        elif restored != (rows, digest):
+            problems.append(f"table {table!r}: {rows} rows (md5 {digest[:8]}) before, {restored[0]} rows "
+                            f"(md5 {restored[1][:8]}) restored")
+    return problems
+
+
+@dataclass
+class ConfigChange:
+    """A runtime setting changed and rolled back through the admin API, with what the audit trail says."""
+
+    setting: str
+    original: Any
+    changed_to: Any
+    answers: dict[str, Any] = field(default_factory=dict)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+
+
+def change_and_roll_back(session: Any, setting: str, new_value: Any) -> ConfigChange:
+    """Read the config, change one setting, roll back, and read the audit trail."""
+    gw = session.gateway
+    current = gw.request("GET", "/admin/config")
+    original = (current.body or {}).get("settings", {}).get(setting) if isinstance(current.body, dict) else None
+    change = ConfigChange(setting=setting, original=original, changed_to=new_value)
+    change.answers["change"] = gw.request("PUT", "/admin/config", {setting: new_value}).as_dict()
+    change.answers["rollback"] = gw.request("POST", "/admin/config/rollback").as_dict()
+    change.answers["after"] = gw.request("GET", "/admin/config").as_dict()
+    trail = gw.request("GET", "/admin/audit?limit=20")
+    change.audit = trail.body.get("data", []) if isinstance(trail.body, dict) else []
+    return change
+
+
+def audit_problems(change: ConfigChange) -> list[str]:
+    """The change answered 200 and is in the audit trail with its before and after values."""
+    answer = change.answers["change"]
+    if answer["status"] != 200:
+        return [f"expected 200 from PUT /admin/config, got {answer['status']}: {answer['response_body']}"]
+    for row in change.audit:
+        details = row.get("details") or {}
+        if row.get("action") == "config.change" and (details.get("after") or {}).get(change.setting) == change.changed_to:
+            before = (details.get("before") or {}).get(change.setting)
+            return [] if before == change.original else [f"the audit row records {before!r} before, not {change.original!r}"]
+    return [f"no audit row records the change of {change.setting} to {change.changed_to!r} "
+            f"(newest actions: {[r.get('action') for r in change.audit[:5]]})"]
+
+
+def rollback_problems(change: ConfigChange) -> list[str]:
+    """The rollback answered 200, restored the original value, and is itself audited."""
+    answer, after = change.answers["rollback"], change.answers["after"]
+    if answer["status"] != 200:
+        return [f"expected 200 from POST /admin/config/rollback, got {answer['status']}: {answer['response_body']}"]
+    problems = []
+    value = ((after.get("response_body") or {}).get("settings") or {}).get(change.setting)
+    if value != change.original:
+        problems.append(f"after the rollback {change.setting} is {value!r}, expected the original {change.original!r}")
+    if not any(r.get("action") == "config.rollback" for r in change.audit):
+        problems.append("the rollback left no audit row")
+    return problems
+
+
+@dataclass
+class KeyLifecycle:
+    """Statuses of requests with a key through its life: issued, listed, rotated, revoked."""
+
+    listed: bool = False
+    statuses: dict[str, int] = field(default_factory=dict)
+
+
+def key_lifecycle(session: Any, key: IssuedKey) -> KeyLifecycle:
+    """List the key, rotate it (old and new value tried), revoke it (new value tried again)."""
+    gw, path = session.gateway, session.profile.gateway.planned_models_path
+    life = KeyLifecycle()
+    listing = gw.request("GET", session.profile.gateway.admin_keys_path)
+    life.listed = isinstance(listing.body, dict) and any(k.get("id") == key.id for k in listing.body.get("data", []))
+    life.statuses["issued key"] = gw.request("GET", path, auth=key.authorization).status
+    rotated = gw.request("POST", f"{session.profile.gateway.admin_keys_path}/{key.id}/rotate")
+    new_value = rotated.body.pop("key", "") if isinstance(rotated.body, dict) else ""
+    session.redactor.add(new_value)
+    life.statuses["rotate"] = rotated.status
+    life.statuses["old value after rotation"] = gw.request("GET", path, auth=key.authorization).status
+    life.statuses["new value after rotation"] = gw.request("GET", path, auth=f"Bearer {new_value}").status
+    life.statuses["revoke"] = gw.request("DELETE", f"{session.profile.gateway.admin_keys_path}/{key.id}").status
+    life.statuses["new value after revocation"] = gw.request("GET", path, auth=f"Bearer {new_value}").status
+    return life
+
+
+EXPECTED_LIFECYCLE = {"issued key": 200, "rotate": 200, "old value after rotation": 401,
+                      "new value after rotation": 200, "revoke": 200, "new value after revocation": 401}
+
+
+def lifecycle_problems(life: KeyLifecycle) -> list[str]:
+    """Every step answered as a key's life requires, and the key was listed."""
+    problems = [] if life.listed else ["the new key is not in the operators' key list"]
+    return problems + [f"{step}: expected {expected}, got {life.statuses.get(step)}"
+                       for step, expected in EXPECTED_LIFECYCLE.items() if life.statuses.get(step) != expected]
+
+
+def log_lines_for(log_path: Path, request_id: str, wait_s: float = 3.0) -> tuple[list[str], list[dict[str, Any]]]:
+    """(every line that mentions the request id, those lines parsed as JSON objects), waiting for the write."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        lines = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if request_id in line]
+        if lines or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    parsed = []
+    for line in lines:
+        try:
+            value = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(value, dict):
+            parsed.append(value)
+    return lines, parsed
+
+
+def structured_log_problems(request_id: str, lines: list[str], parsed: list[dict[str, Any]]) -> list[str]:
+    """A JSON line carries the request id of the answer, with time, level, method, path and status."""
+    if not lines:
+        return [f"no log line carries the request id {request_id} that the response header gave back"]
+    problems = [] if len(parsed) == len(lines) else [f"{len(lines) - len(parsed)} line(s) are not JSON objects"]
+    line = next((p for p in parsed if p.get("request_id") == request_id), None)
+    if line is None:
+        return problems + [f"no JSON line has request_id == {request_id}"]
+    missing = [k for k in ("ts", "level", "method", "path", "status_code") if k not in line]
+    return problems + ([f"the line lacks {missing}"] if missing else [])

@@ -1,0 +1,246 @@
+"""Performance runs (SC2): the load engine pointed at the gateway or a model service, and their verdicts."""
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
+from citadel_acceptance.load import (Bounds, EngineOptions, LoadRun, OpenLoop, chat_request_factory,
+                                     latency_histogram_png, latency_timeline_png, nearest_rank, no_progress,
+                                     records_csv, stderr_progress)
+from citadel_acceptance.config.thresholds import Gate
+from citadel_acceptance.verdict import Verdict
+
+CACHE_METRIC = "citadel_cache_requests_total"
+CPU_METRIC, MEMORY_METRIC, MEMORY_TOTAL_METRIC = ("system_cpu_usage_percent", "system_memory_usage_bytes",
+                                                  "system_memory_total_bytes")
+
+
+@dataclass(frozen=True)
+class LoadSettings:
+    """The profile's `[load]` table: window, warm-up, request shape, normal load."""
+
+    window_s: float
+    warmup_s: float
+    max_tokens: int
+    prompt: str
+    normal_rps: float
+    arrivals: str
+    seed: int
+
+    @classmethod
+    def from_profile(cls, raw: dict[str, Any]) -> LoadSettings:
+        """Defaults for what the profile leaves out."""
+        load = raw.get("load", {})
+        return cls(window_s=float(load.get("window_s", 60)), warmup_s=float(load.get("warmup_s", 10)),
+                   max_tokens=int(load.get("max_tokens", 64)), prompt=load.get("prompt", raw["probe"]["prompt"]),
+                   normal_rps=float(load.get("normal_rps", 5)), arrivals=load.get("arrivals", "poisson"),
+                   seed=int(load.get("seed", 2026)))
+
+
+@dataclass
+class ResourceSamples:
+    """Host resource readings from the gateway's metrics, one per second of a load."""
+
+    cpu_percent: list[float] = field(default_factory=list)
+    memory_percent: list[float] = field(default_factory=list)
+
+
+def unique_prompts(prompt: str, count: int) -> list[str]:
+    """The same question with a unique reference each: no response cache may answer a measured request."""
+    run = uuid.uuid4().hex[:6]
+    return [f"{prompt} (reference {run}-{i})" for i in range(count)]
+
+
+def _options(base_url: str, verify: Any, timeout_s: float, quiet: bool) -> EngineOptions:
+    return EngineOptions(base_url=base_url, timeout_s=timeout_s, verify=verify,
+                         progress=no_progress if quiet else stderr_progress)
+
+
+def model_load(session: Any, model: str, rate: float, stream: bool = True, base_url: str | None = None,
+               api_key: str | None = None, path: str | None = None, max_tokens: int | None = None,
+               upstream_model: str | None = None, quiet: bool = False) -> LoadRun:
+    """An open-loop chat load on one model for the profile's warm-up plus window, bounded in count too."""
+    settings = LoadSettings.from_profile(session.profile.raw)
+    gateway = session.profile.gateway
+    total_s = settings.warmup_s + settings.window_s
+    count = int(rate * total_s) + 2
+    factory = chat_request_factory(upstream_model or model, unique_prompts(settings.prompt, count),
+                                   max_tokens=max_tokens or settings.max_tokens, stream=stream,
+                                   api_key=api_key if api_key is not None else session.profile.secret("api_key"),
+                                   path=path or gateway.chat_path, extra={"temperature": 0})
+    from citadel_acceptance.load import run_load
+
+    schedule = OpenLoop(rate=rate, arrivals="poisson" if settings.arrivals == "poisson" else "constant",
+                        seed=settings.seed)
+    bounds = Bounds(duration_s=total_s, max_requests=count, warmup_s=settings.warmup_s)
+    return run_load(factory, schedule, bounds, _options(base_url or gateway.base_url, gateway.verify_tls,
+                                                        gateway.timeout_s, quiet))
+
+
+def evidence_of(run: LoadRun, title: str) -> dict[str, Any]:
+    """The attachments of a load run: summary with formulas, per-request CSV, histogram and timeline PNGs."""
+    return {"summary (formulas included)": run.summary().as_dict(), "load": run.describe(),
+            "requests.csv": records_csv(run.records).decode("utf-8"),
+            "latency histogram": latency_histogram_png(run.measured, title=f"{title}: latency"),
+            "latency over time": latency_timeline_png(run.records, title=f"{title}: latency over the run")}
+
+
+def p95_verdict(run: LoadRun, gate: Gate, name: str) -> Verdict:
+    """p95 of E2E latency (from the send) in the window, in ms, against the gate."""
+    p95 = run.summary().e2e.percentile(95)
+    measured = round((p95.value or 0.0) * 1000, 2) if p95.n else float("inf")
+    return gate.check(measured, name, "nearest-rank p95 of (last byte − request sent) over the window's successful "
+                      "requests; the same from the scheduled send is in the summary", n=p95.n)
+
+
+def throughput_verdict(run: LoadRun, gate: Gate) -> Verdict:
+    """Successful requests per second of the window against the rated rate (5 % tolerance for Poisson spread)."""
+    summary = run.summary()
+    measured = round(summary.throughput, 3)
+    tolerance = Gate(**{**gate.__dict__, "applied": gate.applied * 0.95})
+    verdict = tolerance.check(measured, "sustained throughput",
+                              "successful requests in the window / window seconds (≥ 95 % of the offered rate)",
+                              n=summary.succeeded)
+    return verdict
+
+
+def error_rate_verdict(run: LoadRun, gate: Gate) -> Verdict:
+    """Errors over all requests sent in the window, in %, against the target."""
+    summary = run.summary()
+    verdict = gate.check(round(summary.error_rate * 100, 3), "error rate",
+                         "(non-2xx + broken streams + timeouts) / requests sent in the window × 100", n=summary.sent)
+    verdict.details["error_kinds"] = summary.error_kinds
+    return verdict
+
+
+def streaming_problems(run: LoadRun) -> list[str]:
+    """TTFT and TPOT were measurable for every successful request (TPOT needs the server's usage)."""
+    summary = run.summary()
+    problems = [] if summary.succeeded else ["no request succeeded, nothing to measure"]
+    if summary.ttft.n < summary.succeeded:
+        problems.append(f"TTFT measured for {summary.ttft.n} of {summary.succeeded} successful requests")
+    no_usage = sum(1 for r in run.measured if r.ok and r.output_tokens is None)
+    if no_usage:
+        problems.append(f"{no_usage} of {summary.succeeded} answers carried no usage: TPOT undefined for them")
+    if summary.errors:
+        problems.append(f"{summary.errors} of {summary.sent} streams failed: {summary.error_kinds}")
+    return problems
+
+
+def overhead_verdicts(direct: LoadRun, through: LoadRun, gate: Gate) -> list[Verdict]:
+    """Both runs clean, then the difference of medians and of p95s of E2E latency (through − direct) in ms."""
+    runs = {"direct": direct.summary(), "through the gateway": through.summary()}
+    problems = [f"{name}: {s.errors} of {s.sent} requests failed {s.error_kinds}" for name, s in runs.items() if s.errors]
+    problems += [f"{name}: no successful request to compare" for name, s in runs.items() if not s.e2e.n]
+    clean = Verdict.from_problems("overhead runs are error-free", problems, "errors == 0 in both runs", "the model service")
+    if problems:
+        return [clean]
+    d, g = runs["direct"].e2e, runs["through the gateway"].e2e
+    verdicts = [clean]
+    for p, label in ((50, "median"), (95, "p95")):
+        diff = round(((g.percentile(p).value or 0) - (d.percentile(p).value or 0)) * 1000, 2)
+        verdicts.append(gate.check(diff, f"gateway overhead ({label})",
+                                   f"{label}(E2E through the gateway) − {label}(E2E direct), same requests and rate",
+                                   n=min(d.n, g.n)))
+    return verdicts
+
+
+def resource_verdict(samples: list[float], gate: Gate, name: str) -> Verdict:
+    """The p95 of the readings (a single spike does not fail it, a sustained level does) against the gate."""
+    p95 = nearest_rank(samples, 95)
+    measured = round(p95.value, 2) if p95.value is not None else float("inf")
+    return gate.check(measured, name, "nearest-rank p95 of the 1 s readings of the gateway's system metrics "
+                      "during the normal load", n=p95.n)
+
+
+@dataclass
+class CacheProbe:
+    """The same deterministic question asked twice, and the cache counters around the second ask."""
+
+    first_ms: float
+    second_ms: float
+    first_status: int
+    second_status: int
+    hits: float
+    second_header: str
+
+
+def ask_twice(session: Any, model: str) -> CacheProbe:
+    """Ask one deterministic question twice (the cache may answer the second), counting cache hits."""
+    prompt = unique_prompts(session.profile.raw["probe"]["prompt"], 1)[0]
+    max_tokens = session.profile.raw["probe"]["max_tokens"]
+    first = session.gateway.chat(model, prompt, max_tokens, cacheable=True)
+    status, before = session.gateway.get_text(session.profile.gateway.metrics_path)
+    second = session.gateway.chat(model, prompt, max_tokens, cacheable=True)
+    status, after = session.gateway.get_text(session.profile.gateway.metrics_path)
+    hits = metrics_probe.delta(metrics_probe.parse(before), metrics_probe.parse(after), CACHE_METRIC,
+                               model_name=model, result="hit")
+    return CacheProbe(first.elapsed_ms, second.elapsed_ms, first.status, second.status, hits,
+                      second.headers.get("x-cache", ""))
+
+
+def cache_problems(probe: CacheProbe) -> list[str]:
+    """The second answer came from the cache (counter +1) and faster than the first."""
+    problems = [f"expected 200 twice, got {probe.first_status} and {probe.second_status}"] \
+        if (probe.first_status, probe.second_status) != (200, 200) else []
+    if probe.hits != 1:
+        problems.append(f"expected the cache-hit counter to grow by 1 for the repeated question, it grew by {probe.hits:g}")
+    if probe.second_ms >= probe.first_ms:
+        problems.append(f"expected the repeated answer to be faster: first {probe.first_ms:.1f} ms, "
+                        f"repeated {probe.second_ms:.1f} ms")
+    return problems
+
+
+def serve_normal_load(session: Any) -> tuple[LoadRun, ResourceSamples]:
+    """The profile's normal load on the first model while the host's resources are read every second."""
+    import threading
+
+    settings = LoadSettings.from_profile(session.profile.raw)
+    samples = ResourceSamples()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            status, text = session.gateway.get_text(session.profile.gateway.metrics_path)
+            if status == 200:
+                values = metrics_probe.parse(text)
+                samples.cpu_percent.append(metrics_probe.total(values, CPU_METRIC))
+                total = metrics_probe.total(values, MEMORY_TOTAL_METRIC)
+                if total:
+                    samples.memory_percent.append(100 * metrics_probe.total(values, MEMORY_METRIC) / total)
+            done.wait(1.0)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        run = model_load(session, sorted(session.profile.models)[0], settings.normal_rps, quiet=True)
+    finally:
+        done.set()
+        sampler.join(timeout=5)
+    return run, samples
+
+
+def direct_and_through(session: Any, model: str, rate: float) -> tuple[LoadRun, LoadRun]:
+    """The same small requests straight to the model's service, then through the gateway, at `rate`."""
+    service = session.profile.models[model]
+    direct_url = session.profile.services[service]
+    upstream = session.profile.raw.get("services", {}).get(service, {}).get("model", model)
+    direct = model_load(session, model, rate, stream=False, base_url=direct_url, api_key="", path="/v1/chat/completions",
+                        max_tokens=4, upstream_model=upstream, quiet=True)
+    through = model_load(session, model, rate, stream=False, max_tokens=4, quiet=True)
+    return direct, through
+
+
+def streaming_target_problems(run: LoadRun, targets: Any, model: str) -> list[str]:
+    """TTFT and TPOT p95 against `latency.ttft_ms` and `latency.tpot_ms`, where the profile sets them."""
+    problems = []
+    summary = run.summary()
+    for key, distribution in (("latency.ttft_ms", summary.ttft), ("latency.tpot_ms", summary.tpot)):
+        if targets.defines(key):
+            p95 = distribution.percentile(95)
+            verdict = targets.resolve(key, model=model).check(round((p95.value or 0) * 1000, 2), key, "p95", n=p95.n)
+            if not verdict.passed:
+                problems.append(verdict.explanation)
+    return problems

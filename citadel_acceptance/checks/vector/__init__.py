@@ -1,0 +1,1 @@
+"""The vector store (Qdrant): search latency, recall, concurrency, embeddings."""

@@ -1,0 +1,73 @@
+"""Verdicts and set-up of the vector gates (T2-006), from vector_probe measurements."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from citadel_acceptance.checks.vector import corpus
+
+from citadel_acceptance.checks.vector import probe as vector_probe
+from citadel_acceptance.load.metrics import nearest_rank
+from citadel_acceptance.config.profile import VectorSettings
+from citadel_acceptance.config.thresholds import Gate
+from citadel_acceptance.verdict import Verdict
+
+
+def collection_verdict(facts: vector_probe.CollectionFacts, expected: VectorSettings) -> Verdict:
+    """The collection exists, green, with the profile's vector size and distance."""
+    problems = [] if facts.exists else [f"collection {facts.name!r} does not exist"]
+    if facts.exists:
+        if facts.vector_size != expected.vector_size:
+            problems.append(f"expected vector size {expected.vector_size}, the collection has {facts.vector_size}")
+        if facts.distance.lower() != expected.distance.lower():
+            problems.append(f"expected distance {expected.distance}, the collection has {facts.distance}")
+        if facts.status != "green":
+            problems.append(f"expected status green, the collection is {facts.status}")
+    return Verdict.from_problems("documents collection", problems, "exists ∧ size ∧ distance ∧ status == green",
+                                 expected.url, points=facts.points)
+
+
+def percentile_verdict(gate: Gate, samples_ms: list[float], name: str, formula: str) -> Verdict:
+    """The nearest-rank p95 of the samples against the gate."""
+    p95 = nearest_rank(samples_ms, 95)
+    return gate.check(round(p95.value or 0.0, 3), name, formula, n=p95.n)
+
+
+def all_succeeded_verdict(gate: Gate, succeeded: int, errors: list[str]) -> Verdict:
+    """Every one of the concurrent operations succeeded."""
+    verdict = gate.check(succeeded, "concurrent vector operations", "searches sent at once that answered")
+    if errors:
+        verdict = Verdict(**{**verdict.__dict__, "explanation": f"{verdict.explanation}; errors: {errors[:3]}"})
+    return verdict
+
+
+def filter_verdict(found: Any, department: str) -> Verdict:
+    """Every retrieved document carries the department of the filter."""
+    data = found.body.get("data") if found.status == 200 and isinstance(found.body, dict) else None
+    if data is None:
+        problems = [f"expected 200 and a list of documents, got {found.status}: {str(found.body)[:200]}"]
+    else:
+        problems = [f"document {d.get('title')!r} has department {d.get('metadata', {}).get('department')!r}"
+                    for d in data if d.get("metadata", {}).get("department") != department]
+        if not data:
+            problems.append("the search found nothing, so the filter cannot be judged")
+    return Verdict.from_problems("metadata filter", problems, f"∀ found: metadata.department == {department}", found.url)
+
+
+def ensure_sample(session: Any, count: int) -> int:
+    """Store the seeded sample of documents once per run (as one run-owned user); returns documents stored."""
+    run_data = session.run_data
+    # The bulk loader is an operator's tool (admin role): 100 documents would exceed a user key's rate limit.
+    key = getattr(run_data, "sample_key", None) or run_data.issue_key("sample-owner", role="admin")
+    run_data.sample_key = key
+    stored = sum(1 for owner, _ in run_data.documents if owner is key)
+    # Four at a time, as a loader would (each store waits on the embedding service, PostgreSQL and the store);
+    # the first refusal stops the loading.
+    pending = corpus.sample_documents(count)[stored:]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for start in range(0, len(pending), 4):
+            batch = pending[start:start + 4]
+            for title, ex in pool.map(lambda doc: (doc[0], run_data.store(key, doc[1], doc[0], doc[2])), batch):
+                if ex.status != 201:
+                    raise AssertionError(f"expected 201 storing the sample document {title!r}, got {ex.status}: {ex.body}")
+    return sum(1 for owner, _ in run_data.documents if owner is key)

@@ -1,0 +1,1 @@
+"""The commands: accept (the acceptance run) and repeat (several runs compared)."""

@@ -1,0 +1,1 @@
+"""Evidence for the report, redaction, results protection, and the handover verdict."""

@@ -1,0 +1,1 @@
+"""One run of the suite: the session, behave's hooks, skip rules and the run's test data."""

@@ -1,0 +1,251 @@
+"""A run of the suite against one target: the profile, the stack (started or attached), the clients.
+
+`environment.py` opens one `RunSession` in `before_all` and closes it in `after_all`; steps reach it
+as `context.session`. Run options come from behave's userdata (`-D NAME=VALUE`): plain names are
+options of the run, dotted names change one value of the profile.
+"""
+from __future__ import annotations
+
+import functools
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import httpx
+
+from citadel_acceptance.target.data_api import DataApi
+from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
+from citadel_acceptance.target.gateway_client import GatewayClient
+from citadel_acceptance.config.profile import Profile, load_profile
+from citadel_acceptance.report.redaction import Redactor
+from citadel_acceptance.config.thresholds import Thresholds
+from citadel_acceptance.run.test_data import RunData, new_run_id
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+RUN_OPTIONS = {
+    "profile": "the profile to run against (a name in profiles/ or a path to a .toml file)",
+    "stack_dir": "where the embedded stack keeps its state (default .stack/default)",
+    "faults": "comma-separated faults to start the embedded stack with (self-test only)",
+    "keep_stack": "yes: leave an embedded stack this run started running afterwards",
+    "allow_destructive": "yes/no: run scenarios tagged @destructive (the profile decides by default)",
+    "reports_dir": "where the gate verdicts of the run (gates.json) go (default reports)",
+}
+FOREIGN_PREFIXES = ("AllureFormatter.", "behave.")
+TRUE = ("1", "yes", "true", "on")
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """The run's options and the profile values changed from the command line."""
+
+    profile: str
+    stack_dir: Path
+    faults: tuple[str, ...]
+    keep_stack: bool
+    allow_destructive: bool | None
+    reports_dir: Path
+    overrides: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_userdata(cls, userdata: Mapping[str, Any]) -> RunOptions:
+        """Split userdata into run options and profile overrides; unknown plain names are mistakes."""
+        overrides: dict[str, str] = {}
+        for key in userdata:
+            if key in RUN_OPTIONS or key.startswith(FOREIGN_PREFIXES):
+                continue
+            if "." in key:
+                overrides[key] = str(userdata[key])
+                continue
+            known = ", ".join(sorted(RUN_OPTIONS))
+            raise SuiteConfigError(
+                f"unknown option -D {key}: run options are {known}; a profile value is changed with a dotted "
+                "name such as -D gateway.base_url=URL"
+            )
+        destructive = userdata.get("allow_destructive")
+        faults = tuple(f.strip() for f in str(userdata.get("faults", "")).split(",") if f.strip())
+        return cls(
+            profile=str(userdata.get("profile", "embedded")),
+            stack_dir=(REPO_ROOT / str(userdata.get("stack_dir", ".stack/default"))).resolve(),
+            faults=faults,
+            keep_stack=str(userdata.get("keep_stack", "no")).lower() in TRUE,
+            allow_destructive=None if destructive is None else str(destructive).lower() in TRUE,
+            reports_dir=(REPO_ROOT / str(userdata.get("reports_dir", "reports"))).resolve(),
+            overrides=overrides,
+        )
+
+
+@dataclass
+class RunSession:
+    """The target of this run and the shared clients; created once per run."""
+
+    options: RunOptions
+    profile: Profile
+    thresholds: Thresholds
+    redactor: Redactor
+    gateway: GatewayClient
+    stack_state: Any = None  # citadel_stack.state.StackState when embedded
+    started_stack: bool = False
+    startup_s: float = 0.0
+    run_data: RunData | None = None
+    leftovers: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def run_id(self) -> str:
+        """The id every object this run creates carries."""
+        return self.run_data.run_id if self.run_data else ""
+
+    @property
+    def api(self) -> DataApi:
+        """The gateway's data and admin API."""
+        return self.run_data.api
+
+    @property
+    def allow_destructive(self) -> bool:
+        """Whether @destructive scenarios run: the -D option, else the profile."""
+        if self.options.allow_destructive is not None:
+            return self.options.allow_destructive
+        return self.profile.allow_destructive
+
+    def properties(self) -> dict[str, str]:
+        """The facts of the run for environment.properties (URLs without credentials, versions, models)."""
+        props = {
+            "profile": self.profile.name, "profile.file": str(self.profile.path.relative_to(REPO_ROOT))
+            if self.profile.path.is_relative_to(REPO_ROOT) else str(self.profile.path),
+            "stack.mode": self.profile.mode, "gateway.url": self.profile.gateway.base_url,
+            "models": ", ".join(f"{m} -> {s}" for m, s in sorted(self.profile.models.items())),
+            "run.id": self.run_id,
+        }
+        if self.profile.vector is not None:
+            props["vector.url"] = self.profile.vector.url
+            props["vector.collection"] = self.profile.vector.collection
+        for service, url in sorted(self.profile.services.items()):
+            props[f"service.{service}.url"] = url
+        if self.stack_state is not None:
+            props["stack.faults"] = ", ".join(self.stack_state.faults) or "none"
+            props["stack.startup_s"] = str(self.stack_state.settings.get("startup_s", "attached"))
+            for part, version in sorted(self.stack_state.versions.items()):
+                props[f"version.{part}"] = version
+        props["prometheus.url"] = self.prometheus_url or f"none: {self.prometheus_unavailable()}"
+        relaxed = self.thresholds.relaxed()
+        props["targets.relaxed"] = ", ".join(sorted({g.key for g in relaxed})) or "none"
+        return props
+
+    def stop_part(self, part: str) -> None:
+        """Stop one part of the embedded stack (for @destructive scenarios)."""
+        from citadel_stack import launcher
+
+        launcher.stop_part(self.options.stack_dir, part)
+
+    def start_part(self, part: str) -> None:
+        """Start one part of the embedded stack again and wait until it is ready."""
+        from citadel_stack import launcher
+
+        launcher.start_part(self.options.stack_dir, part)
+
+    def kill_part(self, part: str) -> None:
+        """Crash one part of the embedded stack (SIGKILL), as an outage would."""
+        from citadel_stack import launcher
+
+        launcher.kill_part(self.options.stack_dir, part)
+
+    @property
+    def prometheus_url(self) -> str:
+        """The Prometheus the monitoring scenarios query ("" when none is configured or running)."""
+        return str(self.profile.raw.get("monitoring", {}).get("prometheus_url", "")).rstrip("/")
+
+    def prometheus_unavailable(self) -> str:
+        """Why the monitoring scenarios cannot run against this target ("" when they can)."""
+        if self.stack_state is not None and not self.stack_state.prometheus_url:
+            return self.stack_state.settings.get("prometheus_missing") or (
+                f"the embedded stack in {self.options.stack_dir} runs no Prometheus (started by an older version of "
+                "the suite?): stop it and start it again")
+        if not self.prometheus_url:
+            return (f"profile {self.profile.name!r} configures no Prometheus: set [monitoring] prometheus_url "
+                    "(or -D monitoring.prometheus_url=URL)")
+        return ""
+
+    @functools.cached_property
+    def prometheus(self) -> Any:
+        """The Prometheus HTTP API client (citadel_acceptance.checks.monitoring.prometheus), created at first use."""
+        from citadel_acceptance.checks.monitoring.prometheus import PrometheusProbe
+
+        timeout = float(self.profile.raw.get("monitoring", {}).get("timeout_s", 10.0))
+        return PrometheusProbe(self.prometheus_url, timeout_s=timeout)
+
+    def can_control_parts(self) -> bool:
+        """Parts can be stopped and started only on the embedded stack."""
+        return self.profile.embedded and self.stack_state is not None
+
+    def remove_test_data(self, interrupted: bool = False) -> list[str]:
+        """Delete what this run created; returns what could not be removed (after an interrupt, a second later)."""
+        return self.run_data.remove_all(settle_s=1.0 if interrupted else 0.0) if self.run_data else []
+
+    def close(self) -> None:
+        """Close the clients and stop the stack if this run started it (and was not asked to keep it)."""
+        self.gateway.close()
+        if "prometheus" in self.__dict__:
+            self.prometheus.close()
+        if self.started_stack and not self.options.keep_stack:
+            from citadel_stack import launcher
+
+            launcher.stop(self.options.stack_dir)
+
+
+def open_session(userdata: Mapping[str, Any]) -> RunSession:
+    """Load the profile, start or attach to the target, check the secrets, and create the clients."""
+    options = RunOptions.from_userdata(userdata)
+    profile = load_profile(options.profile, options.overrides)
+    redactor = Redactor()
+    state, started, t0 = None, False, time.monotonic()
+    if profile.embedded:
+        state, started = _start_embedded(profile, options)
+        profile = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url,
+                                         gateway_log=str(Path(state.stack_dir) / "logs" / "gateway.jsonl"),
+                                         prometheus_url=state.prometheus_url,
+                                         tls_url=state.gateway_tls_url, ca_file=state.ca_file)
+        for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn),
+                            ("qdrant_api_key", state.vector_api_key), ("database_admin_dsn", state.owner_dsn)):
+            var = profile.secret_vars.get(name)
+            if var:
+                os.environ[var] = value
+    profile.check_secrets()
+    for var in profile.secret_vars.values():
+        redactor.add(os.environ.get(var))
+    if state is not None:
+        redactor.add(state.owner_dsn)
+    _check_reachable(profile)
+    gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
+    run_data = RunData(new_run_id(), DataApi(gateway), redactor)
+    return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile), redactor=redactor,
+                      gateway=gateway, stack_state=state, started_stack=started,
+                      startup_s=round(time.monotonic() - t0, 2), run_data=run_data)
+
+
+def _start_embedded(profile: Profile, options: RunOptions) -> tuple[Any, bool]:
+    from citadel_stack import launcher
+    from citadel_stack.model_service import ModelUnavailable
+    from citadel_stack.postgres import PostgresUnavailable
+
+    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, options.faults)
+    try:
+        return launcher.start_or_attach(options.stack_dir, settings)
+    except ValueError as exc:
+        raise SuiteConfigError(f"-D faults: {exc}") from exc
+    except (ModelUnavailable, PostgresUnavailable) as exc:
+        raise EnvironmentNotReady(f"the embedded stack cannot start: {exc}") from exc
+    except (launcher.StackError, RuntimeError, TimeoutError) as exc:
+        raise EnvironmentNotReady(f"the embedded stack did not start: {exc}") from exc
+
+
+def _check_reachable(profile: Profile) -> None:
+    """The gateway answers at all (any HTTP status); otherwise nothing can be learnt about the product."""
+    url = f"{profile.gateway.base_url}{profile.gateway.health_path}"
+    try:
+        httpx.get(url, timeout=10.0, verify=profile.gateway.verify_tls)
+    except httpx.HTTPError as exc:
+        raise EnvironmentNotReady(
+            f"the gateway of profile {profile.name!r} is unreachable at {url} ({type(exc).__name__}: {exc}). "
+            "Check gateway.base_url in the profile (or -D gateway.base_url=URL) and that the deployment runs."
+        ) from exc

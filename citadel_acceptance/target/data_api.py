@@ -1,0 +1,77 @@
+"""The gateway's data and admin API as the suite uses it: keys, documents, retrieval, embeddings, lifecycle."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from citadel_acceptance.target.gateway_client import Exchange, GatewayClient
+
+
+@dataclass(frozen=True)
+class IssuedKey:
+    """A key the suite created for this run (its value is a secret: register it with the redactor)."""
+
+    id: int
+    key: str
+    role: str
+    owner: str
+
+    @property
+    def authorization(self) -> str:
+        """The Authorization header value."""
+        return f"Bearer {self.key}"
+
+
+class DataApi:
+    """Calls of the gateway beyond chat, with the admin key of the run or an issued key."""
+
+    def __init__(self, gateway: GatewayClient) -> None:
+        self.gateway = gateway
+        self.paths = gateway.settings
+
+    def create_key(self, name: str, role: str, owner: str, run_id: str) -> tuple[Exchange, IssuedKey | None]:
+        """POST the admin keys path; the key is returned only when the gateway created it."""
+        ex = self.gateway.request("POST", self.paths.admin_keys_path,
+                                  {"name": name, "role": role, "owner": owner, "run_id": run_id})
+        if ex.status != 201 or not isinstance(ex.body, dict) or "key" not in ex.body:
+            return ex, None
+        key = IssuedKey(id=int(ex.body["id"]), key=str(ex.body["key"]), role=role, owner=owner)
+        ex.body = {k: v for k, v in ex.body.items() if k != "key"}  # never kept in an exchange
+        return ex, key
+
+    def delete_key(self, key_id: int) -> Exchange:
+        """Remove a key of this run entirely (revoke and purge)."""
+        return self.gateway.request("DELETE", f"{self.paths.admin_keys_path}/{key_id}?purge=true")
+
+    def store_document(self, key: IssuedKey, content: str, title: str, metadata: dict[str, Any]) -> Exchange:
+        """Store a document as the owner of `key`."""
+        return self.gateway.request("POST", self.paths.documents_path,
+                                    {"content": content, "title": title, "metadata": metadata}, auth=key.authorization)
+
+    def list_documents(self, key: IssuedKey) -> Exchange:
+        """The documents of `key`'s owner."""
+        return self.gateway.request("GET", self.paths.documents_path, auth=key.authorization)
+
+    def delete_document(self, key: IssuedKey, document_id: str) -> Exchange:
+        """Delete a document as its owner."""
+        return self.gateway.request("DELETE", f"{self.paths.documents_path}/{document_id}", auth=key.authorization)
+
+    def retrieve(self, key: IssuedKey, query: str, top_k: int, metadata: dict[str, Any] | None = None) -> Exchange:
+        """The owner's documents nearest to `query`, optionally filtered by metadata."""
+        return self.gateway.request("POST", self.paths.retrieval_path,
+                                    {"query": query, "top_k": top_k, "filter": metadata or {}}, auth=key.authorization)
+
+    def ask_with_retrieval(self, key: IssuedKey, model: str, question: str, top_k: int, max_tokens: int,
+                           metadata: dict[str, Any] | None = None) -> Exchange:
+        """A chat request whose prompt carries the owner's most relevant documents."""
+        body = self.gateway.chat_body(model, question, max_tokens,
+                                      retrieval={"top_k": top_k, "filter": metadata or {}})
+        return self.gateway.request("POST", self.paths.chat_path, body, auth=key.authorization)
+
+    def embed(self, model: str, texts: list[str]) -> Exchange:
+        """OpenAI embeddings through the gateway."""
+        return self.gateway.request("POST", self.paths.embeddings_path, {"model": model, "input": texts})
+
+    def run_lifecycle(self) -> Exchange:
+        """Run the data-lifecycle job now."""
+        return self.gateway.request("POST", self.paths.lifecycle_path)
