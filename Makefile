@@ -18,7 +18,7 @@ setup:
 	bash tools/setup.sh
 
 stack-start: setup  ## start the embedded stack and leave it running (behave runs then attach to it)
-	.venv/bin/python -m citadel_stack start
+	.venv/bin/python -m citadel_acceptance.cli.stack start
 
 stack-status:
 	.venv/bin/python -m citadel_stack status

@@ -1,27 +1,36 @@
 """Command line of the embedded stack: start, stop, status, and stopping or starting one part.
 
-    python -m citadel_stack start [--dir DIR] [--fault NAME ...] [--profile embedded]
+    python -m citadel_stack start --settings FILE.json [--dir DIR] [--fault NAME ...]
     python -m citadel_stack status [--dir DIR]
     python -m citadel_stack stop [--dir DIR]
     python -m citadel_stack stop-part PART / start-part PART
 
+The settings file is a JSON object of launcher.StackSettings' fields (`routes`, model id -> service name, is
+required). The acceptance suite starts the stack from a profile with `python -m citadel_acceptance.cli.stack start`.
 Secrets (the admin key, the database passwords) stay in DIR/state.json (mode 0600); they are never printed.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
-from citadel_acceptance.errors import SuiteConfigError
 from citadel_stack import launcher
 
 
-def _settings_from_profile(name: str, faults: list[str]) -> launcher.StackSettings:
-    from citadel_acceptance.config.profile import load_profile
-
-    profile = load_profile(name)
-    return launcher.StackSettings.from_profile(profile.raw, profile.models, tuple(faults))
+def _settings(path: Path | None, faults: list[str]) -> launcher.StackSettings:
+    if path is None:
+        raise ValueError("start needs --settings FILE.json (or start it from a profile: "
+                         "python -m citadel_acceptance.cli.stack start)")
+    try:
+        values = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"cannot read the settings file {path}: {exc}") from exc
+    if not isinstance(values, dict):
+        raise ValueError(f"the settings file {path} must hold a JSON object")
+    values["faults"] = [*values.get("faults", []), *faults]
+    return launcher.StackSettings.from_mapping(values)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,12 +41,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("part", nargs="?", help="for stop-part/start-part: gateway or model_service:NAME")
     parser.add_argument("--dir", type=Path, default=launcher.DEFAULT_STACK_DIR, help="the stack's directory")
     parser.add_argument("--fault", action="append", default=[], help="start with this fault (self-test only)")
-    parser.add_argument("--profile", default="embedded", help="the profile whose models the stack serves")
+    parser.add_argument("--settings", type=Path, help="start: a JSON file of the stack's settings")
     args = parser.parse_args(argv)
     stack_dir = args.dir.resolve()
     try:
         if args.command == "start":
-            state, started = launcher.start_or_attach(stack_dir, _settings_from_profile(args.profile, args.fault))
+            state, started = launcher.start_or_attach(stack_dir, _settings(args.settings, args.fault))
             verb = "started" if started else "already running"
             print(f"stack {verb} in {stack_dir}: gateway {state.gateway_url}, faults {state.faults or 'none'}")
         elif args.command == "stop":
@@ -56,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             action = launcher.stop_part if args.command == "stop-part" else launcher.start_part
             action(stack_dir, args.part)
             print(f"{args.command} {args.part}: done")
-    except (launcher.StackError, ValueError, RuntimeError, TimeoutError, SuiteConfigError) as exc:
+    except (launcher.StackError, ValueError, RuntimeError, TimeoutError) as exc:
         print(f"citadel_stack {args.command}: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -18,10 +18,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 import httpx
 
@@ -65,20 +65,20 @@ class StackSettings:
     monitoring: dict = field(default_factory=dict)  # the profile's [monitoring] table: the stack's Prometheus
 
     @classmethod
-    def from_profile(cls, raw: dict, routes: dict[str, str], faults: tuple[str, ...] = ()) -> StackSettings:
-        """Settings from a profile's tables (`[stack]`, `[embeddings]`, `[vector]`, `[database]`) and routing."""
-        stack, embeddings, vector = raw.get("stack", {}), raw.get("embeddings", {}), raw.get("vector", {})
-        return cls(
-            routes=dict(routes), model_package=stack.get("model_package", cls.model_package),
-            model_file=stack.get("model_file", cls.model_file),
-            upstream_model=stack.get("upstream_model", cls.upstream_model), n_ctx=int(stack.get("n_ctx", cls.n_ctx)),
-            n_threads=int(stack.get("n_threads", cls.n_threads)), faults=tuple(faults),
-            embedding_model=embeddings.get("model"), embedding_service=embeddings.get("service"),
-            vector_collection=vector.get("collection", cls.vector_collection),
-            vector_size=int(vector.get("vector_size", cls.vector_size)),
-            retention_days=int(raw.get("database", {}).get("retention_days", cls.retention_days)),
-            monitoring=dict(raw.get("monitoring", {})),
-        )
+    def from_mapping(cls, values: Mapping[str, Any]) -> StackSettings:
+        """Settings from a plain mapping of these fields (what the suite's embedded adapter hands over, or a
+        JSON file given to `python -m citadel_stack start --settings`); unknown keys are refused."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise ValueError(f"unknown stack setting(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+        if "routes" not in values:
+            raise ValueError("stack settings need `routes` (model id -> model service name)")
+        kwargs = dict(values)
+        kwargs["routes"] = dict(kwargs["routes"])
+        kwargs["faults"] = tuple(kwargs.get("faults", ()))
+        kwargs["monitoring"] = dict(kwargs.get("monitoring", {}))
+        return cls(**kwargs)
 
     @property
     def services(self) -> list[str]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.target import embedded as embedded_target
 from citadel_stack import launcher
 from citadel_stack.state import StackState
 
@@ -98,7 +99,7 @@ def stack_settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
     side by side (pytest-xdist): two services of two stacks each spinning two threads on two cores wait on
     each other's threads (a 100 ms embedding took seconds), while one thread each shares the cores fairly."""
     profile = load_profile("embedded")
-    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, faults)
+    settings = launcher.StackSettings.from_mapping(embedded_target.stack_settings(profile, faults))
     return replace(settings, n_threads=1) if os.environ.get("PYTEST_XDIST_WORKER") else settings
 
 

@@ -22,6 +22,8 @@ from citadel_acceptance.config.profile import Profile, load_profile
 from citadel_acceptance.report.redaction import Redactor
 from citadel_acceptance.config.thresholds import Thresholds
 from citadel_acceptance.run.test_data import RunData, new_run_id
+from citadel_acceptance.target.base import Target
+from citadel_acceptance.target.deployment import DeploymentTarget
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 RUN_OPTIONS = {
@@ -85,8 +87,7 @@ class RunSession:
     thresholds: Thresholds
     redactor: Redactor
     gateway: GatewayClient
-    stack_state: Any = None  # citadel_stack.state.StackState when embedded
-    started_stack: bool = False
+    target: Target = field(default_factory=DeploymentTarget)
     startup_s: float = 0.0
     run_data: RunData | None = None
     leftovers: dict[str, int] = field(default_factory=dict)
@@ -122,33 +123,23 @@ class RunSession:
             props["vector.collection"] = self.profile.vector.collection
         for service, url in sorted(self.profile.services.items()):
             props[f"service.{service}.url"] = url
-        if self.stack_state is not None:
-            props["stack.faults"] = ", ".join(self.stack_state.faults) or "none"
-            props["stack.startup_s"] = str(self.stack_state.settings.get("startup_s", "attached"))
-            for part, version in sorted(self.stack_state.versions.items()):
-                props[f"version.{part}"] = version
+        props.update(self.target.properties())
         props["prometheus.url"] = self.prometheus_url or f"none: {self.prometheus_unavailable()}"
         relaxed = self.thresholds.relaxed()
         props["targets.relaxed"] = ", ".join(sorted({g.key for g in relaxed})) or "none"
         return props
 
     def stop_part(self, part: str) -> None:
-        """Stop one part of the embedded stack (for @destructive scenarios)."""
-        from citadel_stack import launcher
-
-        launcher.stop_part(self.options.stack_dir, part)
+        """Stop one part of the target (for @destructive scenarios)."""
+        self.target.stop_part(part)
 
     def start_part(self, part: str) -> None:
-        """Start one part of the embedded stack again and wait until it is ready."""
-        from citadel_stack import launcher
-
-        launcher.start_part(self.options.stack_dir, part)
+        """Start one part of the target again and wait until it is ready."""
+        self.target.start_part(part)
 
     def kill_part(self, part: str) -> None:
-        """Crash one part of the embedded stack (SIGKILL), as an outage would."""
-        from citadel_stack import launcher
-
-        launcher.kill_part(self.options.stack_dir, part)
+        """Crash one part of the target (SIGKILL), as an outage would."""
+        self.target.kill_part(part)
 
     @property
     def prometheus_url(self) -> str:
@@ -157,10 +148,8 @@ class RunSession:
 
     def prometheus_unavailable(self) -> str:
         """Why the monitoring scenarios cannot run against this target ("" when they can)."""
-        if self.stack_state is not None and not self.stack_state.prometheus_url:
-            return self.stack_state.settings.get("prometheus_missing") or (
-                f"the embedded stack in {self.options.stack_dir} runs no Prometheus (started by an older version of "
-                "the suite?): stop it and start it again")
+        if self.target.prometheus_missing():
+            return self.target.prometheus_missing()
         if not self.prometheus_url:
             return (f"profile {self.profile.name!r} configures no Prometheus: set [monitoring] prometheus_url "
                     "(or -D monitoring.prometheus_url=URL)")
@@ -175,8 +164,8 @@ class RunSession:
         return PrometheusProbe(self.prometheus_url, timeout_s=timeout)
 
     def can_control_parts(self) -> bool:
-        """Parts can be stopped and started only on the embedded stack."""
-        return self.profile.embedded and self.stack_state is not None
+        """Whether the target lets the suite stop and start its parts (only the embedded stack does)."""
+        return self.target.can_control()
 
     def remove_test_data(self, interrupted: bool = False) -> list[str]:
         """Delete what this run created; returns what could not be removed (after an interrupt, a second later)."""
@@ -187,10 +176,7 @@ class RunSession:
         self.gateway.close()
         if "prometheus" in self.__dict__:
             self.prometheus.close()
-        if self.started_stack and not self.options.keep_stack:
-            from citadel_stack import launcher
-
-            launcher.stop(self.options.stack_dir)
+        self.target.close()
 
 
 def open_session(userdata: Mapping[str, Any]) -> RunSession:
@@ -198,45 +184,27 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
     options = RunOptions.from_userdata(userdata)
     profile = load_profile(options.profile, options.overrides)
     redactor = Redactor()
-    state, started, t0 = None, False, time.monotonic()
+    target: Target = DeploymentTarget()
+    t0 = time.monotonic()
     if profile.embedded:
-        state, started = _start_embedded(profile, options)
-        profile = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url,
-                                         gateway_log=str(Path(state.stack_dir) / "logs" / "gateway.jsonl"),
-                                         prometheus_url=state.prometheus_url,
-                                         tls_url=state.gateway_tls_url, ca_file=state.ca_file)
-        for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn),
-                            ("qdrant_api_key", state.vector_api_key), ("database_admin_dsn", state.owner_dsn)):
-            var = profile.secret_vars.get(name)
-            if var:
-                os.environ[var] = value
-    profile.check_secrets()
-    for var in profile.secret_vars.values():
-        redactor.add(os.environ.get(var))
-    if state is not None:
-        redactor.add(state.owner_dsn)
-    _check_reachable(profile)
+        from citadel_acceptance.target.embedded import EmbeddedTarget
+
+        target, profile = EmbeddedTarget.open(profile, options.stack_dir, options.faults, options.keep_stack)
+    try:
+        profile.check_secrets()
+        for var in profile.secret_vars.values():
+            redactor.add(os.environ.get(var))
+        for secret in target.secrets:
+            redactor.add(secret)
+        _check_reachable(profile)
+    except (SuiteConfigError, EnvironmentNotReady):
+        target.close()  # a stack this run started does not outlive a run that cannot begin
+        raise
     gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
     run_data = RunData(new_run_id(), DataApi(gateway), redactor)
     return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile), redactor=redactor,
-                      gateway=gateway, stack_state=state, started_stack=started,
+                      gateway=gateway, target=target,
                       startup_s=round(time.monotonic() - t0, 2), run_data=run_data)
-
-
-def _start_embedded(profile: Profile, options: RunOptions) -> tuple[Any, bool]:
-    from citadel_stack import launcher
-    from citadel_stack.model_service import ModelUnavailable
-    from citadel_stack.postgres import PostgresUnavailable
-
-    settings = launcher.StackSettings.from_profile(profile.raw, profile.models, options.faults)
-    try:
-        return launcher.start_or_attach(options.stack_dir, settings)
-    except ValueError as exc:
-        raise SuiteConfigError(f"-D faults: {exc}") from exc
-    except (ModelUnavailable, PostgresUnavailable) as exc:
-        raise EnvironmentNotReady(f"the embedded stack cannot start: {exc}") from exc
-    except (launcher.StackError, RuntimeError, TimeoutError) as exc:
-        raise EnvironmentNotReady(f"the embedded stack did not start: {exc}") from exc
 
 
 def _check_reachable(profile: Profile) -> None:

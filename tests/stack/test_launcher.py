@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.target import embedded as embedded_target
 from citadel_stack import launcher, postgres
 from citadel_stack.state import StackState
 from tests.harness import REPO_ROOT
@@ -20,7 +21,7 @@ pytestmark = pytest.mark.slow
 
 def settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
     profile = load_profile("embedded")
-    return launcher.StackSettings.from_profile(profile.raw, profile.models, faults)
+    return launcher.StackSettings.from_mapping(embedded_target.stack_settings(profile, faults))
 
 
 def test_start_attach_stop(tmp_path):
@@ -64,8 +65,8 @@ def test_command_line_never_prints_secrets(tmp_path):
     stack_dir = tmp_path / "stack"
     cli = [sys.executable, "-m", "citadel_stack"]
     try:
-        out = subprocess.run(cli + ["start", "--dir", str(stack_dir)], cwd=REPO_ROOT, capture_output=True, text=True,
-                             timeout=120)
+        out = subprocess.run([sys.executable, "-m", "citadel_acceptance.cli.stack", "start", "--dir", str(stack_dir)],
+                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
         assert out.returncode == 0, out.stderr
         state = StackState.load(stack_dir)
         status = subprocess.run(cli + ["status", "--dir", str(stack_dir)], cwd=REPO_ROOT, capture_output=True, text=True)
@@ -81,3 +82,16 @@ def test_unknown_fault_is_refused_before_anything_starts(tmp_path):
     with pytest.raises(ValueError, match="unknown fault.*known faults: accept_unknown_key"):
         launcher.start_or_attach(tmp_path / "stack", settings(("no_such_fault",)))
     assert StackState.load(tmp_path / "stack") is None
+
+
+def test_stack_command_line_needs_settings_and_names_the_suites_command(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "citadel_stack", "start", "--dir", str(tmp_path / "stack")],
+                         cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1
+    assert "--settings" in out.stderr and "citadel_acceptance.cli.stack start" in out.stderr
+    assert "Traceback" not in out.stderr
+
+
+def test_settings_mapping_refuses_unknown_keys():
+    with pytest.raises(ValueError, match="unknown stack setting"):
+        launcher.StackSettings.from_mapping({"routes": {"phi3": "smollm2"}, "no_such_setting": 1})

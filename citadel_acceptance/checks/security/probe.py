@@ -18,6 +18,7 @@ import httpx
 import psycopg
 
 from citadel_acceptance.checks.security import api_fuzz
+from citadel_acceptance.checks.security import audit_chain as audit_chain_spec
 from citadel_acceptance.target.data_api import IssuedKey
 from citadel_acceptance.target.gateway_client import Exchange
 
@@ -186,27 +187,16 @@ class ChainCheck:
     tamper_detected: bool | None = None
 
 
-def _broken_rows(rows: list[tuple]) -> list[int]:
-    from citadel_stack.gateway.audit import GENESIS, row_hash
-
-    broken, prev = [], GENESIS
-    for row_id, actor, action, target, details, prev_hash, digest in rows:
-        if prev_hash != prev or digest != row_hash(prev_hash, actor, action, target, details):
-            broken.append(row_id)
-        prev = digest
-    return broken
-
-
 def audit_chain(admin_dsn: str) -> ChainCheck:
     """Verify the chain, then modify the newest row inside a transaction, verify again, and roll back."""
     query = "SELECT id, actor, action, target, details, prev_hash, hash FROM audit_log ORDER BY id"
     check = ChainCheck()
     with psycopg.connect(admin_dsn, connect_timeout=10) as conn:
         rows = conn.execute(query).fetchall()
-        check.rows, check.broken_at = len(rows), _broken_rows(rows)
+        check.rows, check.broken_at = len(rows), audit_chain_spec.broken_rows(rows)
         if rows:
             conn.execute("UPDATE audit_log SET details = details || '{\"tampered\": true}'::jsonb WHERE id = %s", (rows[-1][0],))
-            check.tamper_detected = bool(_broken_rows(conn.execute(query).fetchall()))
+            check.tamper_detected = bool(audit_chain_spec.broken_rows(conn.execute(query).fetchall()))
         conn.rollback()
     return check
 

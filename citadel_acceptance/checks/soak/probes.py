@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
 import httpx
@@ -21,6 +20,7 @@ import psutil
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
 from citadel_acceptance.checks.gpu import GpuReader, GpuUnavailable
 from citadel_acceptance.checks.soak.settings import SoakSettings
+from citadel_acceptance.target.base import Target
 
 Identity = dict[str, float]  # {"pid": ..., "create_time": ...}
 
@@ -54,42 +54,6 @@ def health_check(url: str, timeout_s: float, verify: Any = True) -> tuple[bool, 
     except ValueError:
         return False, "not JSON", elapsed
     return status == "healthy", status, elapsed
-
-
-def process_identity(pid: int) -> Identity | None:
-    """The PID with its start time, or None when no such process runs (zombies count as ended)."""
-    try:
-        proc = psutil.Process(pid)
-        if proc.status() == psutil.STATUS_ZOMBIE:
-            return None
-        return {"pid": float(pid), "create_time": proc.create_time()}
-    except psutil.Error:
-        return None
-
-
-def postgres_pid(data_dir: str) -> int | None:
-    """The postmaster's PID from `postmaster.pid` in its data directory."""
-    try:
-        return int((Path(data_dir) / "postmaster.pid").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def stack_processes(stack_dir: Path) -> dict[str, Identity | None]:
-    """Every part of the embedded stack with the process running it now, from its state file and psutil."""
-    from citadel_stack.state import StackState
-
-    state = StackState.load(stack_dir)
-    if state is None:
-        return {}
-    parts: dict[str, Identity | None] = {}
-    for part, info in state.processes.items():
-        identity = process_identity(int(info["pid"]))
-        same = identity is not None and abs(identity["create_time"] - info["create_time"]) < 0.01
-        parts[part] = identity if same else None
-    pid = postgres_pid(state.pg_data_dir)
-    parts["postgres"] = process_identity(pid) if pid else None
-    return parts
 
 
 @dataclass
@@ -140,13 +104,10 @@ def _metric_reader(url: str, metric: str, verify: Any, timeout_s: float) -> Call
     return read
 
 
-def _process_rss(stack_dir: Path) -> Callable[[], float | None]:
+def _process_rss(target: Target) -> Callable[[], float | None]:
     def read() -> float | None:
-        from citadel_stack.state import StackState
-
-        state = StackState.load(stack_dir)
-        ref = state.process("gateway") if state else None
-        return float(psutil.Process(ref.pid).memory_info().rss) if ref and ref.alive() else None
+        pid = target.process_id("gateway")
+        return float(psutil.Process(pid).memory_info().rss) if pid else None
 
     return read
 
@@ -175,11 +136,11 @@ def probes_for(session: Any, settings: SoakSettings) -> SoakProbes:
     gateway = session.profile.gateway
     metrics_url = f"{gateway.base_url}{gateway.metrics_path}"
     timeout = min(10.0, gateway.timeout_s)  # longer than the gateway's own probes of its parts (2 s each)
-    stack_dir = Path(session.options.stack_dir) if session.stack_state is not None else None
+    target = session.target if session.target.can_control() else None
     memory: Callable[[], float | None] = lambda: None
     memory_unavailable = ""
-    if settings.memory_source == "process" and stack_dir is not None:
-        memory = _process_rss(stack_dir)
+    if settings.memory_source == "process" and target is not None:
+        memory = _process_rss(target)
     elif settings.memory_source in ("process", "metrics"):
         memory = _metric_reader(metrics_url, settings.memory_metric, gateway.verify_tls, timeout)
         if _safe(memory) is None:
@@ -189,8 +150,8 @@ def probes_for(session: Any, settings: SoakSettings) -> SoakProbes:
         memory_unavailable = "the profile reads no gateway memory (soak.memory_source = none)"
     processes: Callable[[], dict[str, Identity | None]] = dict
     restarts_unavailable = ""
-    if settings.restart_source == "stack" and stack_dir is not None:
-        processes = lambda: stack_processes(stack_dir)  # noqa: E731
+    if settings.restart_source == "stack" and target is not None:
+        processes = target.processes
     elif settings.restart_source in ("stack", "metrics"):
         processes = _restarts_from_metrics(metrics_url, gateway.verify_tls, timeout)
         if (_safe(processes) or {}).get("gateway") is None:

@@ -1,0 +1,153 @@
+"""The embedded reference stack as a target: the only module of the suite that imports `citadel_stack`.
+
+The suite hands the stack a plain mapping of settings (the stack never reads a profile), starts it or
+attaches to the one running in the stack directory, points the profile at its ports and exports the
+secrets it made into the variables the profile names.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from citadel_acceptance.config.profile import Profile
+from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
+from citadel_acceptance.target.base import ProcessIdentity, Target
+from citadel_stack import launcher
+from citadel_stack.model_service import ModelUnavailable
+from citadel_stack.postgres import PostgresUnavailable
+from citadel_stack.state import StackState
+
+
+def stack_settings(profile: Profile, faults: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The stack's settings as a plain mapping, from the profile's `[stack]`, `[embeddings]`, `[vector]`,
+    `[database]` and `[monitoring]` tables and its model routing."""
+    raw = profile.raw
+    stack, embeddings, vector = raw.get("stack", {}), raw.get("embeddings", {}), raw.get("vector", {})
+    values: dict[str, Any] = {"routes": dict(profile.models), "faults": tuple(faults),
+                              "monitoring": dict(raw.get("monitoring", {}))}
+    for key in ("model_package", "model_file", "upstream_model", "n_ctx", "n_threads"):
+        if key in stack:
+            values[key] = stack[key]
+    if embeddings.get("model"):
+        values["embedding_model"], values["embedding_service"] = embeddings["model"], embeddings.get("service")
+    if "collection" in vector:
+        values["vector_collection"] = vector["collection"]
+    if "vector_size" in vector:
+        values["vector_size"] = int(vector["vector_size"])
+    if "retention_days" in raw.get("database", {}):
+        values["retention_days"] = int(raw["database"]["retention_days"])
+    return values
+
+
+@dataclass
+class EmbeddedTarget(Target):
+    """The reference stack in `stack_dir`: started by this run or attached to; the suite may control its parts."""
+
+    stack_dir: Path = Path(".stack/default")
+    state: StackState | None = None
+    started: bool = False
+    keep: bool = False
+    kind: str = "embedded"
+    _closed: bool = field(default=False, repr=False)
+
+    @classmethod
+    def open(cls, profile: Profile, stack_dir: Path, faults: tuple[str, ...], keep: bool) -> tuple[EmbeddedTarget, Profile]:
+        """Start or attach to the stack; returns the target and the profile pointed at its ports."""
+        try:
+            settings = launcher.StackSettings.from_mapping(stack_settings(profile, faults))
+            state, started = launcher.start_or_attach(stack_dir, settings)
+        except ValueError as exc:
+            raise SuiteConfigError(f"-D faults: {exc}") from exc
+        except (ModelUnavailable, PostgresUnavailable) as exc:
+            raise EnvironmentNotReady(f"the embedded stack cannot start: {exc}") from exc
+        except (launcher.StackError, RuntimeError, TimeoutError) as exc:
+            raise EnvironmentNotReady(f"the embedded stack did not start: {exc}") from exc
+        pointed = profile.with_endpoints(state.gateway_url, state.service_urls, state.vector_url,
+                                         gateway_log=str(Path(state.stack_dir) / "logs" / "gateway.jsonl"),
+                                         prometheus_url=state.prometheus_url,
+                                         tls_url=state.gateway_tls_url, ca_file=state.ca_file)
+        for name, value in (("api_key", state.admin_key), ("database_dsn", state.database_dsn),
+                            ("qdrant_api_key", state.vector_api_key), ("database_admin_dsn", state.owner_dsn)):
+            var = pointed.secret_vars.get(name)
+            if var:
+                os.environ[var] = value
+        return cls(stack_dir=stack_dir, state=state, started=started, keep=keep), pointed
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Secrets of the stack that no profile variable names (to redact)."""
+        return (self.state.owner_dsn,) if self.state else ()
+
+    def can_control(self) -> bool:
+        return self.state is not None
+
+    def stop_part(self, part: str) -> None:
+        launcher.stop_part(self.stack_dir, part)
+
+    def start_part(self, part: str) -> None:
+        launcher.start_part(self.stack_dir, part)
+
+    def kill_part(self, part: str) -> None:
+        launcher.kill_part(self.stack_dir, part)
+
+    def processes(self) -> dict[str, ProcessIdentity | None]:
+        """Every part with its process now, from the state file and psutil (a restarted part has a new start)."""
+        state = StackState.load(self.stack_dir)
+        if state is None:
+            return {}
+        parts: dict[str, ProcessIdentity | None] = {}
+        for part, info in state.processes.items():
+            identity = _identity(int(info["pid"]))
+            same = identity is not None and abs(identity["create_time"] - info["create_time"]) < 0.01
+            parts[part] = identity if same else None
+        try:
+            pid = int((Path(state.pg_data_dir) / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            pid = 0
+        parts["postgres"] = _identity(pid) if pid else None
+        return parts
+
+    def process_id(self, part: str) -> int | None:
+        state = StackState.load(self.stack_dir)
+        ref = state.process(part) if state else None
+        return ref.pid if ref and ref.alive() else None
+
+    @property
+    def state_dir(self) -> Path | None:
+        return self.stack_dir
+
+    def prometheus_missing(self) -> str:
+        if self.state is not None and not self.state.prometheus_url:
+            return self.state.settings.get("prometheus_missing") or (
+                f"the embedded stack in {self.stack_dir} runs no Prometheus (started by an older version of "
+                "the suite?): stop it and start it again")
+        return ""
+
+    def properties(self) -> dict[str, str]:
+        props = super().properties()
+        if self.state is not None:
+            props["stack.faults"] = ", ".join(self.state.faults) or "none"
+            props["stack.startup_s"] = str(self.state.settings.get("startup_s", "attached"))
+            for part, version in sorted(self.state.versions.items()):
+                props[f"version.{part}"] = version
+        return props
+
+    def close(self) -> None:
+        """Stop the stack if this run started it and was not asked to keep it."""
+        if self.started and not self.keep and not self._closed:
+            self._closed = True
+            launcher.stop(self.stack_dir)
+
+
+def _identity(pid: int) -> ProcessIdentity | None:
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return None
+        return {"pid": float(pid), "create_time": proc.create_time()}
+    except psutil.Error:
+        return None
