@@ -6,7 +6,7 @@
     python -m citadel_stack stop-part PART / start-part PART
 
 The settings file is a JSON object of launcher.StackSettings' fields (`routes`, model id -> service name, is
-required). The acceptance suite starts the stack from a profile with `python -m citadel_acceptance.cli.stack start`.
+required). The acceptance suite starts the stack from a profile (`make stack-start`), through its embedded adapter.
 Secrets (the admin key, the database passwords) stay in DIR/state.json (mode 0600); they are never printed.
 """
 from __future__ import annotations
@@ -22,7 +22,7 @@ from citadel_stack import launcher
 def _settings(path: Path | None, faults: list[str]) -> launcher.StackSettings:
     if path is None:
         raise ValueError("start needs --settings FILE.json (or start it from a profile: "
-                         "python -m citadel_acceptance.cli.stack start)")
+                         "make stack-start, which reads the profile)")
     try:
         values = json.loads(path.read_text())
     except (OSError, ValueError) as exc:

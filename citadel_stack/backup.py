@@ -18,7 +18,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from citadel_stack.faults import argument
+from citadel_stack.faults import BROKEN_BACKUP, FaultSet
 from citadel_stack.state import StackState
 
 
@@ -36,7 +36,7 @@ def create(state: StackState, out: Path) -> None:
     pg_dump, _ = _tools(state)
     subprocess.run([str(pg_dump), "-Fc", "-f", str(out), "-d", state.owner_dsn], check=True, env=_env(state),
                    capture_output=True, timeout=300)
-    if argument(state.faults, "broken_backup") is not None:  # fault (self-test only): a backup cut short
+    if BROKEN_BACKUP in FaultSet.parse(state.faults):  # fault (self-test only): a backup cut short
         data = out.read_bytes()
         out.write_bytes(data[: len(data) // 2])
 

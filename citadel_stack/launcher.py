@@ -26,8 +26,9 @@ from typing import Any, Callable, Iterator, Mapping
 import httpx
 
 from citadel_stack import model_service, postgres
-from citadel_stack import faults
-from citadel_stack.faults import validate_faults
+from citadel_stack.faults import (APP_ROLE_CAN_DDL, CPU_HOG, DISK_FILL, MODEL_CRASH_EVERY, NO_RESTART, PG_MAX_CONNECTIONS,
+                                  TABLE_LOCK, VECTOR_STORE_DOWN, VECTOR_STORE_NO_AUTH, Fault, FaultSet, FaultSpec, Part,
+                                  for_part, validate_faults)
 from citadel_stack.ports import free_port
 from citadel_stack.process import ProcessRef, spawn, stop_all, wait_http_ok
 from citadel_stack.prometheus import part as prometheus_part
@@ -40,6 +41,7 @@ VECTOR_STORE_PART = "vector_store"
 SUPERVISOR_PART = "supervisor"
 SERVICE_PREFIX = "model_service:"
 TABLE_LOCK_PART = "table_lock"  # fault table_lock only
+CPU_HOG_PART = "cpu_hog"  # fault cpu_hog only: cpu_hog:0, cpu_hog:1
 
 
 class StackError(RuntimeError):
@@ -165,26 +167,11 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
         _start_postgres(state, settings, passwords)
         _wait_all(waiters)
         prometheus_part.start(state)  # left out, with the reason in the state, where no binary is installed
-        if faults.argument(settings.faults, "disk_fill") is not None:
-            prometheus_part.start_disk_fill(state, faults.argument(settings.faults, "disk_fill") or "")
-        if faults.argument(settings.faults, "vector_store_down") is not None:
-            state.process(VECTOR_STORE_PART).stop()
-            state.settings["stopped_by_fault"] = [VECTOR_STORE_PART]
-        if faults.argument(settings.faults, "table_lock") is not None:
-            lock = spawn([sys.executable, "-m", "citadel_stack.table_lock", "--dir", str(stack_dir), "--hold-ms",
-                          faults.argument(settings.faults, "table_lock") or "100"], logs / "table-lock.log")
-            state.set_process(TABLE_LOCK_PART, lock)
-            state.save()
-        if faults.argument(settings.faults, "no_restart") is None:
+        active = FaultSet.parse(settings.faults)
+        _inject(state, active, STACK_FAULTS_BEFORE_SUPERVISOR)
+        if NO_RESTART not in active:
             _start_supervisor(state)
-        if faults.argument(settings.faults, "cpu_hog") is not None:
-            for core in range(2):
-                hog = spawn([sys.executable, "-c", "while True: pass"], Path(state.stack_dir) / "logs" / "cpu-hog.log")
-                state.set_process(f"cpu_hog:{core}", hog)
-            state.save()
-        if faults.argument(settings.faults, "model_crash_every") is not None:  # the chat model crashes every S s
-            from citadel_stack import chaos
-            chaos.start(state, float(faults.argument(settings.faults, "model_crash_every") or "nan"))
+        _inject(state, active, STACK_FAULTS_AFTER_SUPERVISOR)
     except Exception:
         stop(stack_dir)
         raise
@@ -192,6 +179,53 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
     state.settings["startup_s"] = round(time.monotonic() - t0, 2)
     state.save()
     return state
+
+
+def _inject(state: StackState, active: FaultSet, steps: tuple[tuple[Fault, StackFault], ...]) -> None:
+    """Apply the stack faults of `steps` that `active` names, in the order of `steps` (the first spec of each)."""
+    for fault, inject in steps:
+        specs = active.of(fault)
+        if specs:
+            inject(state, specs[0])
+
+
+def _fill_disk(state: StackState, spec: FaultSpec) -> None:
+    prometheus_part.start_disk_fill(state, float(spec.args[0]))
+
+
+def _stop_vector_store(state: StackState, spec: FaultSpec) -> None:
+    state.process(VECTOR_STORE_PART).stop()
+    state.settings["stopped_by_fault"] = [VECTOR_STORE_PART]  # so that neither the supervisor nor attach minds it
+    state.save()
+
+
+def _lock_tables(state: StackState, spec: FaultSpec) -> None:
+    lock = spawn([sys.executable, "-m", "citadel_stack.table_lock", "--dir", state.stack_dir, "--hold-ms",
+                  str(spec.args[0])], Path(state.stack_dir) / "logs" / "table-lock.log")
+    state.set_process(TABLE_LOCK_PART, lock)
+    state.save()
+
+
+def _hog_cpus(state: StackState, spec: FaultSpec) -> None:
+    for core in range(2):
+        hog = spawn([sys.executable, "-c", "while True: pass"], Path(state.stack_dir) / "logs" / "cpu-hog.log")
+        state.set_process(f"{CPU_HOG_PART}:{core}", hog)
+    state.save()
+
+
+def _crash_chat_model(state: StackState, spec: FaultSpec) -> None:
+    from citadel_stack import chaos
+
+    chaos.start(state, float(spec.args[0]))  # the chat model crashes every S s
+
+
+StackFault = Callable[[StackState, FaultSpec], None]
+# What the stack's own faults do once every part is up (self-test only), in this order; the supervisor starts
+# between the two (unless no_restart), after the vector store is stopped on purpose.
+STACK_FAULTS_BEFORE_SUPERVISOR: tuple[tuple[Fault, StackFault], ...] = (
+    (DISK_FILL, _fill_disk), (VECTOR_STORE_DOWN, _stop_vector_store), (TABLE_LOCK, _lock_tables))
+STACK_FAULTS_AFTER_SUPERVISOR: tuple[tuple[Fault, StackFault], ...] = (
+    (CPU_HOG, _hog_cpus), (MODEL_CRASH_EVERY, _crash_chat_model))
 
 
 def _plan_postgres(state: StackState, port: int, passwords: tuple[str, str]) -> None:
@@ -203,12 +237,12 @@ def _plan_postgres(state: StackState, port: int, passwords: tuple[str, str]) -> 
 
 
 def _start_postgres(state: StackState, settings: StackSettings, passwords: tuple[str, str]) -> None:
-    max_connections = faults.argument(settings.faults, "pg_max_connections")
+    active = FaultSet.parse(settings.faults)
     pg = postgres.start(state.pg_port, Path(state.stack_dir) / "logs" / "postgres.log",
-                        max_connections=int(max_connections or 300), passwords=passwords)
+                        max_connections=int(active.number(PG_MAX_CONNECTIONS, 300)), passwords=passwords)
     state.pg_data_dir, state.pg_bindir = str(pg.data_dir), str(pg.bindir)
     state.save()
-    if faults.argument(settings.faults, "app_role_can_ddl") is not None:
+    if APP_ROLE_CAN_DDL in active:
         postgres.grant_schema_ddl(pg)
 
 
@@ -272,9 +306,10 @@ def _spawn_vector_store(state: StackState) -> Callable[[], None]:
         handle.write(state.vector_api_key)
     argv = [sys.executable, "-m", "citadel_stack.vector_store", "--host", "127.0.0.1", "--port", str(port),
             "--log", str(stack_dir / "logs" / "vector-store.jsonl")]
-    if faults.argument(state.faults, "vector_store_no_auth") is None:
+    active = FaultSet.parse(state.faults)
+    if VECTOR_STORE_NO_AUTH not in active:
         argv += ["--api-key-file", str(key_file)]
-    for spec in faults.for_part(state.faults, "vector_store"):
+    for spec in active.texts(Part.VECTOR_STORE):
         argv += ["--fault", spec]
     log_path = stack_dir / "logs" / "vector-store.log"
     ref = spawn(argv, log_path)
@@ -299,7 +334,7 @@ def _spawn_gateway(state: StackState) -> Callable[[], None]:
         "admin_key_sha256": hashlib.sha256(state.admin_key.encode()).hexdigest(),
         "models": {m: {"service": s, "upstream_model": state.settings["upstream_model"]} for m, s in routes.items()},
         "services": {s: {"url": url} for s, url in state.service_urls.items()},
-        "faults": faults.for_part(state.faults, "gateway"), "health_timeout_s": 2.0,
+        "faults": for_part(state.faults, Part.GATEWAY), "health_timeout_s": 2.0,
         "log_path": str(stack_dir / "logs" / "gateway.jsonl"),
         "retention_days": state.settings["retention_days"],
         "vector_store": {"url": state.vector_url, "api_key": state.vector_api_key,
@@ -387,6 +422,7 @@ def _start_supervisor(state: StackState) -> None:
 
 
 REFAULTABLE_PARTS = (GATEWAY_PART, prometheus_part.PART)
+REFAULTABLE_FAULTS = (Part.GATEWAY, Part.PROMETHEUS)  # the faults those parts honour
 
 
 def refault(stack_dir: Path, new_faults: tuple[str, ...], fresh_monitoring: bool = False) -> StackState:
@@ -398,17 +434,15 @@ def refault(stack_dir: Path, new_faults: tuple[str, ...], fresh_monitoring: bool
     Every other part keeps running; the stack's recorded faults become `new_faults`, so that a run asking for
     them attaches. Faults of other parts cannot be changed this way.
     """
-    validate_faults(new_faults)
-    others = [f for f in new_faults if faults.CATALOG[faults.fault_name(f)].part not in REFAULTABLE_PARTS]
+    others = [spec.text for spec in validate_faults(new_faults) if spec.part not in REFAULTABLE_FAULTS]
     if others:
         raise StackError(f"only gateway and Prometheus faults can be changed on a running stack, not {others}")
     with _locked(stack_dir):
         state = _require(stack_dir)
-        if any(faults.CATALOG[faults.fault_name(f)].part not in REFAULTABLE_PARTS for f in state.faults):
+        if any(spec.part not in REFAULTABLE_FAULTS for spec in FaultSet.parse(state.faults)):
             raise StackError(f"the stack in {stack_dir} runs faults of other parts ({state.faults}): start a new one")
         monitoring = state.process(prometheus_part.PART) is not None and (
-            fresh_monitoring or faults.for_part(state.faults, prometheus_part.PART)
-            != faults.for_part(new_faults, prometheus_part.PART))
+            fresh_monitoring or for_part(state.faults, Part.PROMETHEUS) != for_part(new_faults, Part.PROMETHEUS))
         restarted = [GATEWAY_PART] + ([prometheus_part.PART] if monitoring else [])
         state.settings["held"] = sorted(set(state.settings.get("held", [])) | set(restarted))
         state.save()

@@ -31,7 +31,7 @@ def supervise_once(stack_dir: Path, log_path: Path) -> list[str]:
     for part in list(state.processes):
         ref = state.process(part)
         not_restarted = (launcher.SUPERVISOR_PART, launcher.TABLE_LOCK_PART)
-        if part in held or part in not_restarted or part.startswith("cpu_hog") or ref is None or ref.alive():
+        if part in held or part in not_restarted or part.startswith(launcher.CPU_HOG_PART) or ref is None or ref.alive():
             continue
         started = time.monotonic()
         try:

@@ -37,8 +37,8 @@ def step_every_model_listed(context):
 @when('a user asks "{model}" a question')
 def step_ask_question(context, model):
     """One deterministic, non-streamed chat request with the profile's probe prompt."""
-    probe = context.session.profile.raw["probe"]
-    context.exchange = context.session.gateway.chat(model, probe["prompt"], probe["max_tokens"])
+    probe = context.session.profile.probe
+    context.exchange = context.session.gateway.chat(model, probe.prompt, probe.max_tokens)
 
 
 @then('the answer is a complete chat completion from "{model}"')

@@ -21,8 +21,7 @@ def step_inspect_schema(context):
 @then("every expected table, index and constraint exists")
 def step_expected_objects(context):
     """The profile's expected tables, indexes and constraints are all there."""
-    db = context.session.profile.database
-    expected = {k: db.get(f"expected_{k}", []) for k in ("tables", "indexes", "constraints")}
+    expected = context.session.profile.database.expected()
     verdict = database_gates.schema_verdict(context.schema, expected)
     context.evidence.check(verdict, expected=expected)
 
@@ -31,8 +30,8 @@ def step_expected_objects(context):
 def step_examine_plans(context):
     """EXPLAIN every critical query of the profile with sequential scans discouraged."""
     db = context.session.profile.database
-    context.plans = [database_probe.check_plan(_dsn(context), name, query, db.get("big_tables", []))
-                     for name, query in db.get("critical_queries", {}).items()]
+    context.plans = [database_probe.check_plan(_dsn(context), name, query, db.big_tables)
+                     for name, query in db.critical_queries.items()]
 
 
 @then("no critical query scans a big table sequentially")
@@ -45,7 +44,7 @@ def step_no_seq_scan(context):
 @when("the critical queries run from {connections:d} connections at once, {runs:d} times each")
 def step_time_queries(context, connections, runs):
     """Every critical query, `runs` times on each of `connections` concurrent connections."""
-    queries = context.session.profile.database.get("critical_queries", {})
+    queries = context.session.profile.database.critical_queries
     context.query_samples = database_probe.time_queries(_dsn(context), queries, connections, runs)
 
 
@@ -98,7 +97,7 @@ def step_no_slow_statement(context, target_ms):
 @given("request-log rows older than the retention period")
 def step_aged_rows(context):
     """Insert rows dated 10 days past the retention, tagged with the run id."""
-    days = context.session.profile.database.get("retention_days", 30)
+    days = context.session.profile.database.retention_days
     context.add_cleanup(database_probe.delete_aged_request_rows, _dsn(context), context.session.run_id)
     context.aged_ids = database_probe.insert_aged_request_rows(_dsn(context), context.session.run_id, days + 10, 3)
 
@@ -112,7 +111,7 @@ def step_run_lifecycle(context):
 @then("no request-log row is older than the retention period")
 def step_nothing_older(context):
     """Count request-log rows older than the profile's retention."""
-    days = context.session.profile.database.get("retention_days", 30)
+    days = context.session.profile.database.retention_days
     left = database_probe.rows_older_than(_dsn(context), "request_log", days)
     verdict = database_gates.lifecycle_verdict(left, days, context.exchange.status)
     context.evidence.check(verdict, exchange=context.exchange)

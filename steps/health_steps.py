@@ -22,7 +22,7 @@ def step_report_names_models(context):
     """Each model id of the profile is in the report, with the service the profile routes it to."""
     ex = context.exchange
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error) or \
-        health.report_problems(ex.body, context.session.profile.models)
+        health.report_problems(ex.body, context.session.profile.routes)
     verdict = Verdict.from_problems("health names every model", problems, "profile models ⊆ report.models", ex.url)
     context.evidence.check(verdict, exchange=ex)
 
@@ -40,7 +40,7 @@ def step_every_service_healthy(context):
 @then("the report agrees with a direct check of each model service")
 def step_report_agrees(context):
     """GET /v1/models on each model service directly; the gateway's report must say the same."""
-    services = {name: url for name, url in context.session.profile.services.items() if url}
+    services = {name: service.url for name, service in context.session.profile.services.items() if service.url}
     if not services:
         context.scenario.skip("the profile gives no model service URL the suite can reach directly")
         return
@@ -54,7 +54,7 @@ def step_report_agrees(context):
 def step_stopped_unreachable(context):
     """The stopped service and each model routed to it are reported unreachable."""
     service = context.stopped_service
-    problems = health.outage_problems(context.exchange.body, service, context.session.profile.models)
+    problems = health.outage_problems(context.exchange.body, service, context.session.profile.routes)
     verdict = Verdict.from_problems("outage reported", problems, f"status of {service} and its models == unreachable", "health")
     context.evidence.check(verdict, exchange=context.exchange)
 

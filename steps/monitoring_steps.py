@@ -12,13 +12,15 @@ from citadel_acceptance.checks.monitoring.forecast import forecast_png
 @when("Prometheus has had the time to collect from every expected part once")
 def step_first_scrapes(context):
     """Read the active targets once every target of the expected jobs was scraped (bounded wait)."""
-    context.targets_seen = monitoring.wait_for_first_scrapes(context.session.prometheus, monitoring.settings_of(context.session).scrape_jobs)
+    jobs = context.session.profile.monitoring.scrape_jobs
+    context.targets_seen = monitoring.wait_for_first_scrapes(context.session.prometheus, jobs)
 
 
 @then("every expected part is reported up")
 def step_targets_up(context):
     """Every active target of each expected job has health 'up'."""
-    verdict = gates.targets_verdict(context.targets_seen, monitoring.settings_of(context.session).scrape_jobs, context.session.prometheus_url)
+    jobs = context.session.profile.monitoring.scrape_jobs
+    verdict = gates.targets_verdict(context.targets_seen, jobs, context.session.prometheus_url)
     context.evidence.check(verdict, **{"scrape targets": [t.as_dict() for t in context.targets_seen],
                                         "PromQL and API calls": context.session.prometheus.take_calls()})
 
@@ -33,7 +35,7 @@ def step_read_configuration(context):
 def step_scrape_interval(context, seconds):
     """The longest scrape interval among the expected jobs against the plan's interval."""
     gate = context.thresholds.resolve("monitoring.scrape_interval_s", spec=seconds)
-    verdict = gates.scrape_interval_verdict(context.intervals, monitoring.settings_of(context.session).scrape_jobs, gate,
+    verdict = gates.scrape_interval_verdict(context.intervals, context.session.profile.monitoring.scrape_jobs, gate,
                                             context.session.prometheus_url)
     context.evidence.check(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
 
@@ -54,7 +56,7 @@ def step_read_metrics(context):
 @then("every planned metric family is exposed with its planned type, labels and bucket bounds")
 def step_families(context):
     """Each planned family: type, every planned label on every sample, exact bucket bounds."""
-    verdict, table = gates.families_verdict(context.metrics_text, monitoring.settings_of(context.session).metrics,
+    verdict, table = gates.families_verdict(context.metrics_text, context.session.profile.monitoring.metrics,
                                             context.session.profile.gateway.metrics_path)
     context.evidence.check(verdict, **{"metric families": table, "exposition": context.metrics_text})
 
@@ -81,7 +83,7 @@ def step_list_rules(context):
 @then("every expected alert and recording rule is loaded and evaluates without error")
 def step_rules_loaded(context):
     """Every rule the profile expects is loaded and healthy."""
-    verdict = gates.rules_verdict(context.rules, monitoring.settings_of(context.session).rules, context.session.prometheus_url)
+    verdict = gates.rules_verdict(context.rules, context.session.profile.monitoring.rules, context.session.prometheus_url)
     context.evidence.check(verdict, **{"rules": [r.as_dict() for r in context.rules],
                                         "PromQL and API calls": context.session.prometheus.take_calls()})
 
@@ -116,7 +118,8 @@ def step_no_exhaustion(context):
 @given("Prometheus evaluates the {which} rule")
 def step_rule_evaluated(context, which):
     """The alert rule about to be provoked is loaded and evaluates (else provoking it proves nothing)."""
-    name = {"inference-error alert": monitoring.settings_of(context.session).error_alert, "latency anomaly": monitoring.settings_of(context.session).anomaly_alert}[which]
+    settings = context.session.profile.monitoring
+    name = {"inference-error alert": settings.error_alert, "latency anomaly": settings.anomaly_alert}[which]
     verdict = gates.rule_loaded_verdict(context.session.prometheus.rules(), name, context.session.prometheus_url)
     context.evidence.check(verdict, **{"PromQL and API calls": context.session.prometheus.take_calls()})
 

@@ -16,9 +16,9 @@ def step_openai_client(context):
 @when('the client lists the models, asks "{model}" a question and streams an answer')
 def step_openai_probe(context, model):
     """models.list(), chat.completions.create(), and the same with stream=True and include_usage."""
-    probe = context.session.profile.raw["probe"]
+    probe = context.session.profile.probe
     context.openai_result = openai_probe.run_probe(context.openai_settings, context.session.profile.secret("api_key"),
-                                                   model, probe["prompt"], probe["max_tokens"])
+                                                   model, probe.prompt, probe.max_tokens)
 
 
 @then("the client sees every model of the deployment")

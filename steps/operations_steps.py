@@ -12,7 +12,7 @@ from citadel_acceptance.verdict import Verdict
 @given("the model service crashes")
 def step_model_service_crashes(context):
     """Kill the first model's service abruptly (SIGKILL), as a crash would; nothing is told to hold off."""
-    context.crashed = context.session.profile.models[sorted(context.session.profile.models)[0]]
+    context.crashed = context.session.profile.routes[sorted(context.session.profile.models)[0]]
     context.session.kill_part(f"model_service:{context.crashed}")
 
 
@@ -93,7 +93,7 @@ def step_request_with_id(context):
 def step_log_line(context):
     """The gateway's log (the profile's `operations.gateway_log`) has a JSON line with that request id."""
     rid = context.answer_request_id
-    lines, parsed = operations.log_lines_for(Path(context.session.profile.raw["operations"]["gateway_log"]), rid)
+    lines, parsed = operations.log_lines_for(Path(context.session.profile.operations.gateway_log), rid)
     verdict = Verdict.from_problems("structured log", operations.structured_log_problems(rid, lines, parsed),
                                     "∃ JSON line: request_id == X-Request-ID ∧ ts, level, method, path, status_code", "log")
     context.evidence.check(verdict, lines=lines[:5])

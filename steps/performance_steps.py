@@ -41,8 +41,7 @@ def step_error_rate(context, percent):
 def step_streaming_load(context, model):
     """Open-loop streamed chat at the profile's normal load, asking for the server's usage."""
     context.model = model
-    context.load = performance.model_load(context.session, model, performance.LoadSettings.from_profile(
-        context.session.profile.raw).normal_rps)
+    context.load = performance.model_load(context.session, model, context.session.profile.load.normal_rps)
 
 
 @then("time to first token and time per output token are measured for every answer")

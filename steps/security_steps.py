@@ -132,9 +132,9 @@ def step_no_internals(context):
 @when("a client connects over HTTPS with each TLS version")
 def step_tls(context):
     """TLS 1.0 to 1.3 handshakes with the deployment's CA, and one request over HTTPS."""
-    gw = context.session.profile.raw["gateway"]
-    context.versions = security_probe.tls_versions(gw["tls_url"], gw["ca_file"])
-    context.https = security_probe.https_answer(gw["tls_url"], gw["ca_file"], context.session.profile.gateway.health_path)
+    gw = context.session.profile.gateway
+    context.versions = security_probe.tls_versions(gw.tls_url, gw.ca_file)
+    context.https = security_probe.https_answer(gw.tls_url, gw.ca_file, gw.health_path)
 
 
 @then("only TLS 1.2 or newer is accepted, with a certificate the client trusts")

@@ -10,8 +10,8 @@ from citadel_acceptance.verdict import Verdict
 @when('a user asks "{model}" a question and reads the answer as it is written')
 def step_stream_question(context, model):
     """A streamed chat request asking for usage (`stream_options.include_usage`), every event timed."""
-    probe = context.session.profile.raw["probe"]
-    context.stream = context.session.gateway.stream_chat(model, probe["prompt"], probe["max_tokens"])
+    probe = context.session.profile.probe
+    context.stream = context.session.gateway.stream_chat(model, probe.prompt, probe.max_tokens)
 
 
 @then("the answer arrives in several pieces")

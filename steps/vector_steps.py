@@ -158,11 +158,11 @@ def step_vector_store_stopped(context):
 @when('the user asks "{model}" a question without retrieval, then with retrieval')
 def step_ask_both_ways(context, model):
     """One chat request without retrieval and one with it, as the user."""
-    probe = context.session.profile.raw["probe"]
+    prompt = context.session.profile.probe.prompt
     key, api = context.user_key, context.session.api
     context.plain = context.session.gateway.request("POST", context.session.profile.gateway.chat_path,
-                                                    context.session.gateway.chat_body(model, probe["prompt"], 16), auth=key.authorization)
-    context.with_retrieval = api.ask_with_retrieval(key, model, probe["prompt"], 3, 16)
+                                                    context.session.gateway.chat_body(model, prompt, 16), auth=key.authorization)
+    context.with_retrieval = api.ask_with_retrieval(key, model, prompt, 3, 16)
 
 
 @then("the question without retrieval is answered")

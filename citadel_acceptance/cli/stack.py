@@ -2,7 +2,7 @@
 
     python -m citadel_acceptance.cli.stack start [--profile embedded] [--dir DIR] [--fault NAME ...]
 
-Stopping and inspecting need no profile: `python -m citadel_stack stop|status|stop-part|start-part`.
+Stopping and inspecting need no profile: `make stack-stop` and `make stack-status`.
 """
 from __future__ import annotations
 

@@ -1,86 +1,105 @@
 """Target profiles: where the deployment is, which secrets it needs, and the numbers it is held to.
 
-A profile is a TOML file in `profiles/` (read with tomllib). `extends = "other"` starts from another
-profile; a profile that names its own `services` or `models` names all of them (those two tables
-are replaced, every other table is merged key by key). Single values can be changed from the
-command line as dotted paths (`-D gateway.base_url=https://host:8000`).
+A profile is a TOML file in `profiles/` (read with tomllib), loaded once by `load_profile` into a frozen,
+typed tree: one dataclass per section (see the sibling modules), checked against their fields and type
+hints, so that a mistake stops the run when the profile is loaded, naming the key and the file.
+`extends = "other"` starts from another profile; a profile that names its own `services` or `models`
+names all of them (those two tables are replaced, every other table is merged key by key). Single
+values can be changed from the command line as dotted paths (`-D gateway.base_url=https://host:8000`).
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
+from citadel_acceptance.config.convert import (default_of, entry_hint, frozen_map, from_text, is_table, section,
+                                               strip_optional)
+from citadel_acceptance.config.database import DatabaseSettings
+from citadel_acceptance.config.endpoints import (EmbeddingsSettings, GatewaySettings, ModelSettings, ServiceSettings,
+                                                 VectorSettings)
+from citadel_acceptance.config.gpu import GpuSettings
+from citadel_acceptance.config.load import LoadSettings, ProbeSettings
+from citadel_acceptance.config.monitoring import MonitoringSettings
+from citadel_acceptance.config.operations import OperationsSettings
+from citadel_acceptance.config.security import SecuritySettings
+from citadel_acceptance.config.soak import SoakSettings
+from citadel_acceptance.config.stack import ProfileInfo, StackSettings
+from citadel_acceptance.config.thresholds import Threshold, ThresholdOverride, threshold_problems
 from citadel_acceptance.errors import SuiteConfigError
-from citadel_acceptance.config.schema import COMPARISONS, MODES, REQUIRED_SECRETS, SCHEMA
+
+__all__ = ["PROFILES_DIR", "GatewaySettings", "Profile", "VectorSettings", "available_profiles", "load_profile"]
 
 PROFILES_DIR = Path(__file__).resolve().parents[2] / "profiles"
 REPLACED_TABLES = ("services", "models")
-
-
-@dataclass(frozen=True)
-class GatewaySettings:
-    """How to reach the gateway and which paths it serves."""
-
-    base_url: str
-    models_path: str
-    planned_models_path: str
-    chat_path: str
-    health_path: str
-    health_models_path: str
-    metrics_path: str
-    timeout_s: float
-    verify_tls: bool
-    embeddings_path: str = "/v1/embeddings"
-    documents_path: str = "/v1/documents"
-    retrieval_path: str = "/v1/retrieval"
-    admin_keys_path: str = "/admin/keys"
-    lifecycle_path: str = "/admin/lifecycle/run"
-
-
-@dataclass(frozen=True)
-class VectorSettings:
-    """The vector store (Qdrant) the documents live in."""
-
-    url: str
-    collection: str
-    vector_size: int
-    distance: str
+NAMED_TABLES = ("thresholds", "overrides")  # their entries' names contain dots
+REQUIRED_SECRETS = ("api_key",)
 
 
 @dataclass(frozen=True)
 class Profile:
-    """A validated profile. `raw` keeps the merged table for targets and less common settings."""
+    """A validated profile: one frozen, typed section per table of the file."""
 
-    name: str
-    description: str
     path: Path
-    mode: str
-    allow_destructive: bool
+    stack: StackSettings
+    secret_vars: Mapping[str, str] = field(metadata={"key": "secrets"})  # secret name -> environment variable
     gateway: GatewaySettings
-    services: dict[str, str]  # service name -> base URL
-    models: dict[str, str]  # model id -> service name
-    secret_vars: dict[str, str]  # secret name -> environment variable
-    raw: dict[str, Any] = field(repr=False)
+    services: Mapping[str, ServiceSettings]
+    models: Mapping[str, ModelSettings]
+    probe: ProbeSettings
+    info: ProfileInfo = field(default_factory=ProfileInfo, metadata={"key": "profile"})
+    extends: str = ""
+    load: LoadSettings = field(default_factory=LoadSettings)
+    embeddings: EmbeddingsSettings = field(default_factory=EmbeddingsSettings)
     vector: VectorSettings | None = None
-    embedding_model: str | None = None
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    operations: OperationsSettings = field(default_factory=OperationsSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
+    gpu: GpuSettings = field(default_factory=GpuSettings)
+    soak: SoakSettings = field(default_factory=SoakSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    thresholds: Mapping[str, Threshold] = field(default_factory=frozen_map)
+    overrides: Mapping[str, ThresholdOverride] = field(default_factory=frozen_map)
 
     @property
-    def database(self) -> dict[str, Any]:
-        """The `[database]` table (expected objects, critical queries, retention)."""
-        return self.raw.get("database", {})
+    def name(self) -> str:
+        """The profile's name (`[profile] name`, else the file's name)."""
+        return self.info.name or self.path.stem
+
+    @property
+    def description(self) -> str:
+        """What the profile describes."""
+        return self.info.description
+
+    @property
+    def mode(self) -> str:
+        """embedded (the suite starts or attaches to the reference stack) or external."""
+        return self.stack.mode
+
+    @property
+    def allow_destructive(self) -> bool:
+        """Whether the profile lets @destructive scenarios run."""
+        return self.stack.allow_destructive
 
     @property
     def embedded(self) -> bool:
         """True when the suite starts (or attaches to) the embedded reference stack."""
         return self.mode == "embedded"
 
-    def stack_setting(self, key: str, default: Any = None) -> Any:
-        """A value of the `[stack]` table."""
-        return self.raw.get("stack", {}).get(key, default)
+    @property
+    def embedding_model(self) -> str | None:
+        """The model id clients send to the embeddings endpoint (None when the profile names none)."""
+        return self.embeddings.model or None
+
+    @property
+    def routes(self) -> dict[str, str]:
+        """Model id -> the name of the service that serves it."""
+        return {model: route.service for model, route in self.models.items()}
 
     def secret(self, name: str, environ: Mapping[str, str] | None = None) -> str:
         """The value of a secret, read from the environment variable the profile names."""
@@ -116,19 +135,21 @@ class Profile:
                        gateway_log: str = "", prometheus_url: str = "", tls_url: str = "",
                        ca_file: str = "") -> Profile:
         """The same profile pointed at a running stack (the embedded stack fills in its ports and paths)."""
-        raw = copy.deepcopy(self.raw)
-        raw["gateway"]["base_url"] = gateway_url
+        gateway = dataclasses.replace(self.gateway, base_url=gateway_url)
         if tls_url:
-            raw["gateway"]["tls_url"], raw["gateway"]["ca_file"] = tls_url, ca_file
-        if gateway_log and "operations" in raw:
-            raw["operations"]["gateway_log"] = gateway_log
-        if vector_url and "vector" in raw:
-            raw["vector"]["url"] = vector_url
-        if prometheus_url and "monitoring" in raw:
-            raw["monitoring"]["prometheus_url"] = prometheus_url
+            gateway = dataclasses.replace(gateway, tls_url=tls_url, ca_file=ca_file)
+        services = dict(self.services)
         for name, url in service_urls.items():
-            raw.setdefault("services", {}).setdefault(name, {})["url"] = url
-        return _build(raw, self.path)
+            services[name] = dataclasses.replace(services.get(name, ServiceSettings()), url=url)
+        pointed = dataclasses.replace(
+            self, gateway=gateway, services=frozen_map(services),
+            operations=dataclasses.replace(self.operations, gateway_log=gateway_log) if gateway_log else self.operations,
+            vector=dataclasses.replace(self.vector, url=vector_url) if vector_url and self.vector else self.vector,
+            monitoring=(dataclasses.replace(self.monitoring, prometheus_url=prometheus_url) if prometheus_url
+                        else self.monitoring),
+        )
+        _check(pointed)
+        return pointed
 
 
 def available_profiles(directory: Path = PROFILES_DIR) -> list[str]:
@@ -146,8 +167,10 @@ def load_profile(
     raw = _read_with_parents(path, directory, seen=())
     for dotted, text in (overrides or {}).items():
         _apply_override(raw, dotted, text, path)
-    _validate(raw, SCHEMA, "", path)
-    return _build(raw, path)
+    profile = section(Profile, raw, "", path, given={"path": path})
+    profile = _fill_in(profile)
+    _check(profile)
+    return profile
 
 
 def _locate(name_or_path: str, directory: Path) -> Path:
@@ -189,154 +212,72 @@ def _merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
 
 
 def _apply_override(raw: dict[str, Any], dotted: str, text: str, path: Path) -> None:
-    """Set one value from `-D section.key=value`, typed like the value it replaces."""
+    """Set one value from `-D section.key=value`, typed by the field it sets.
+
+    A value of a section may be set even where the profile leaves it to its default; an entry of a
+    table of names (a model, a service, a threshold) must exist in the profile already.
+    """
     parts = _split_dotted(dotted)
-    node: Any = raw
+    node: dict[str, Any] = raw
+    hint: Any = Profile
     for part in parts[:-1]:
-        if not isinstance(node, dict) or part not in node:
+        inner = entry_hint(hint, part)
+        named = not dataclasses.is_dataclass(strip_optional(hint))
+        if inner is None or not is_table(inner) or (named and part not in node) or not isinstance(node.get(part, {}), dict):
+            renamed = " ([targets] is now [thresholds])" if part == "targets" else ""
             raise SuiteConfigError(
-                f"-D {dotted}: profile {path.stem!r} has no table {part!r}. "
+                f"-D {dotted}: profile {path.stem!r} has no table {part!r}{renamed}. "
                 "Only existing values can be overridden; edit a copy of the profile to add new ones."
             )
-        node = node[part]
+        node, hint = node.setdefault(part, {}), inner
     leaf = parts[-1]
-    if not isinstance(node, dict) or leaf not in node:
+    leaf_hint = entry_hint(hint, leaf)
+    named = not dataclasses.is_dataclass(strip_optional(hint))
+    if leaf_hint is None or is_table(leaf_hint) or (named and leaf not in node):
         raise SuiteConfigError(
             f"-D {dotted}: profile {path.stem!r} has no value {dotted!r}. "
             "Check the spelling against the profile file."
         )
-    node[leaf] = _coerce(text, node[leaf], dotted)
+    node[leaf] = from_text(text, leaf_hint, dotted, node.get(leaf, default_of(hint, leaf)))
 
 
 def _split_dotted(dotted: str) -> list[str]:
-    """Split `targets.latency.response_ms.value` knowing that target names contain dots."""
+    """Split `thresholds.latency.response_ms.value` knowing that threshold names contain dots."""
     head, _, rest = dotted.partition(".")
-    if head in ("targets", "overrides") and rest:
+    if head in NAMED_TABLES and rest:
         name, _, tail = rest.rpartition(".")
         return [head, name, tail] if name else [head, rest]
     return dotted.split(".")
 
 
-def _coerce(text: str, current: Any, dotted: str) -> Any:
-    try:
-        if isinstance(current, bool):
-            if text.lower() in ("1", "true", "yes", "on"):
-                return True
-            if text.lower() in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(text)
-        if isinstance(current, int):
-            return int(text)
-        if isinstance(current, float):
-            return float(text)
-        if isinstance(current, list):
-            return [item.strip() for item in text.split(",") if item.strip()]
-    except ValueError as exc:
-        raise SuiteConfigError(
-            f"-D {dotted}={text!r}: expected a {type(current).__name__} like {current!r}"
-        ) from exc
-    return text
+def _fill_in(profile: Profile) -> Profile:
+    """Defaults taken from another section: the load's prompt is the probe's, the soak's model the first one."""
+    load, soak = profile.load, profile.soak
+    if not load.prompt:
+        load = dataclasses.replace(load, prompt=profile.probe.prompt)
+    if not soak.model and profile.models:
+        soak = dataclasses.replace(soak, model=sorted(profile.models)[0])
+    return dataclasses.replace(profile, load=load, soak=soak)
 
 
-def _validate(value: Any, schema: Any, where: str, path: Path) -> None:
-    if isinstance(schema, dict):
-        if not isinstance(value, dict):
-            raise SuiteConfigError(f"profile {path}: {where or 'the file'} must be a table")
-        for key, item in value.items():
-            here = f"{where}.{key}" if where else key
-            if key not in schema:
-                known = ", ".join(sorted(schema))
-                raise SuiteConfigError(
-                    f"profile {path}: unknown key {here!r}. Known keys here: {known}. "
-                    "Fix the spelling or remove it."
-                )
-            _validate(item, schema[key], here, path)
-        return
-    if isinstance(schema, tuple) and len(schema) == 2 and schema[0] == "map":
-        if not isinstance(value, dict):
-            raise SuiteConfigError(f"profile {path}: {where} must be a table")
-        for key, item in value.items():
-            _validate(item, schema[1], f"{where}.{key}", path)
-        return
-    if isinstance(value, bool) and schema in ((int, float), int):
-        raise SuiteConfigError(f"profile {path}: {where} must be a number, not {value!r}")
-    if not isinstance(value, schema):
-        expected = " or ".join(t.__name__ for t in schema) if isinstance(schema, tuple) else schema.__name__
-        raise SuiteConfigError(f"profile {path}: {where} must be {expected}, not {value!r}")
-
-
-def _build(raw: dict[str, Any], path: Path) -> Profile:
-    def need(table: str, key: str) -> Any:
-        try:
-            return raw[table][key]
-        except KeyError:
-            raise SuiteConfigError(f"profile {path}: [{table}] {key} is required") from None
-
-    mode = need("stack", "mode")
-    if mode not in MODES:
-        raise SuiteConfigError(f"profile {path}: stack.mode must be one of {', '.join(MODES)}, not {mode!r}")
-    gw = raw.get("gateway", {})
-    base_url = gw.get("base_url", "")
-    if mode == "external" and not base_url.startswith(("http://", "https://")):
-        raise SuiteConfigError(
-            f"profile {path}: gateway.base_url must be an http(s) URL for an external deployment, "
-            f"not {base_url!r}; set it in the profile or with -D gateway.base_url=URL"
-        )
-    gateway = GatewaySettings(
-        base_url=base_url.rstrip("/"),
-        models_path=gw.get("models_path", "/v1/models"),
-        planned_models_path=gw.get("planned_models_path", "/models"),
-        chat_path=gw.get("chat_path", "/v1/chat/completions"),
-        health_path=gw.get("health_path", "/health"),
-        health_models_path=gw.get("health_models_path", "/health/models"),
-        metrics_path=gw.get("metrics_path", "/metrics"),
-        timeout_s=float(gw.get("timeout_s", 60.0)),
-        verify_tls=bool(gw.get("verify_tls", True)),
-        **{k: gw[k] for k in ("embeddings_path", "documents_path", "retrieval_path", "admin_keys_path",
-                              "lifecycle_path") if k in gw},
-    )
-    vector_raw = raw.get("vector")
-    vector = VectorSettings(url=vector_raw.get("url", "").rstrip("/"), collection=vector_raw.get("collection", ""),
-                            vector_size=int(vector_raw.get("vector_size", 0)),
-                            distance=vector_raw.get("distance", "Cosine")) if vector_raw else None
-    embeddings = raw.get("embeddings", {})
-    if embeddings.get("service") and embeddings["service"] not in raw.get("services", {}):
-        raise SuiteConfigError(f"profile {path}: embeddings.service {embeddings['service']!r} is not one of [services]")
-    services = {name: table.get("url", "").rstrip("/") for name, table in raw.get("services", {}).items()}
-    models = {model: table["service"] for model, table in raw.get("models", {}).items() if "service" in table}
-    if not models:
-        raise SuiteConfigError(f"profile {path}: [models] names no model; add [models.ID] service = \"NAME\"")
-    for model, service in models.items():
-        if service not in services:
-            raise SuiteConfigError(
-                f"profile {path}: model {model!r} is routed to service {service!r}, which [services] does not define"
-            )
-    for name, target in raw.get("targets", {}).items():
-        compare = target.get("compare")
-        if compare not in COMPARISONS:
-            raise SuiteConfigError(f"profile {path}: targets.{name}.compare must be one of {COMPARISONS}, not {compare!r}")
-        if "value" not in target and "per_model" not in target:
-            raise SuiteConfigError(f"profile {path}: targets.{name} needs `value` or `per_model`")
-    for name, override in raw.get("overrides", {}).items():
-        if name not in raw.get("targets", {}):
-            raise SuiteConfigError(f"profile {path}: overrides.{name} overrides a target the profile does not define")
-        if not override.get("reason"):
-            raise SuiteConfigError(f"profile {path}: overrides.{name} needs a `reason`: a relaxed target must say why")
-    secret_vars = dict(raw.get("secrets", {}))
-    for name in REQUIRED_SECRETS:
-        if name not in secret_vars:
-            raise SuiteConfigError(f"profile {path}: [secrets] must name the variable for {name!r}")
-    return Profile(
-        name=raw.get("profile", {}).get("name", path.stem),
-        description=raw.get("profile", {}).get("description", ""),
-        path=path,
-        mode=mode,
-        allow_destructive=bool(raw["stack"].get("allow_destructive", False)),
-        gateway=gateway,
-        services=services,
-        models=models,
-        secret_vars=secret_vars,
-        raw=raw,
-        vector=vector,
-        embedding_model=embeddings.get("model"),
-    )
+def _check(profile: Profile) -> None:
+    """What the sections' types cannot say: relations between sections."""
+    path = profile.path
+    problems = []
+    if profile.mode == "external" and not profile.gateway.base_url.startswith(("http://", "https://")):
+        problems.append(
+            f"gateway.base_url must be an http(s) URL for an external deployment, not {profile.gateway.base_url!r}; "
+            "set it in the profile or with -D gateway.base_url=URL")
+    service = profile.embeddings.service
+    if service and service not in profile.services:
+        problems.append(f"embeddings.service {service!r} is not one of [services]")
+    if not profile.models:
+        problems.append("[models] names no model; add [models.ID] service = \"NAME\"")
+    for model, route in profile.models.items():
+        if route.service not in profile.services:
+            problems.append(f"model {model!r} is routed to service {route.service!r}, which [services] does not define")
+    problems += threshold_problems(profile.thresholds, profile.overrides)
+    problems += [f"[secrets] must name the variable for {name!r}" for name in REQUIRED_SECRETS
+                 if name not in profile.secret_vars]
+    if problems:
+        raise SuiteConfigError(f"profile {path}: {problems[0]}")

@@ -1,16 +1,26 @@
 """Thresholds and gates: the plan's number (spec), the number applied, and where each came from.
 
-The feature file states the spec value; the profile may override it with a reason. A gate whose
-applied value is looser than its spec is *relaxed*: the run can pass, but it is not ready for
+The profile's `[thresholds."KEY"]` tables hold every number of the plan and `[overrides."KEY"]` the
+ones a profile relaxes (or tightens), with a reason. The feature file states the spec value; a gate
+whose applied value is looser than its spec is *relaxed*: the run can pass, but it is not ready for
 handover.
 """
 from __future__ import annotations
 
 import operator
-from dataclasses import dataclass
-from typing import Any, Callable
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable
 
+from citadel_acceptance.config.convert import frozen_map, value
 from citadel_acceptance.errors import SuiteConfigError
+
+if TYPE_CHECKING:
+    from citadel_acceptance.config.profile import Profile
+    from citadel_acceptance.verdict import Verdict
+
+COMPARISONS = ("<", "<=", ">", ">=", "==")
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -19,6 +29,35 @@ _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge,
     "==": operator.eq,
 }
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One `[thresholds."KEY"]`: how a measured value must compare to the plan's number (one number, or one
+    per model or resource), its unit, and the planning document it comes from ("profile": the plan gives none)."""
+
+    compare: str
+    unit: str = ""
+    source: str = "profile"
+    value: float | None = None
+    per_model: Mapping[str, float] = field(default_factory=frozen_map)
+
+    def pick(self, model: str | None) -> float | None:
+        """The number for `model` (its own where it has one), else the single value."""
+        return _pick(self.value, self.per_model, model)
+
+
+@dataclass(frozen=True)
+class ThresholdOverride:
+    """One `[overrides."KEY"]`: the number a profile applies instead of the plan's, and why."""
+
+    value: float | None = None
+    per_model: Mapping[str, float] = field(default_factory=frozen_map)
+    reason: str = ""
+
+    def pick(self, model: str | None) -> float | None:
+        """The number for `model` (its own where it has one), else the single value."""
+        return _pick(self.value, self.per_model, model)
 
 
 @dataclass(frozen=True)
@@ -48,7 +87,7 @@ class Gate:
         """Whether a measured value meets the applied target."""
         return _OPERATORS[self.compare](measured, self.applied)
 
-    def check(self, measured: float, name: str, formula: str, where: str = "", n: int | None = None):
+    def check(self, measured: float, name: str, formula: str, where: str = "", n: int | None = None) -> Verdict:
         """The verdict of this gate for a measured value (see citadel_acceptance.verdict)."""
         from citadel_acceptance.verdict import Verdict
 
@@ -73,52 +112,60 @@ class Gate:
 
 
 class Thresholds:
-    """Resolves gates from the profile's `[targets]` and `[overrides]` tables."""
+    """Resolves gates from the profile's `[thresholds]` and `[overrides]` sections."""
 
-    def __init__(self, profile_name: str, targets: dict[str, Any], overrides: dict[str, Any]) -> None:
+    def __init__(self, profile_name: str, thresholds: Mapping[str, Threshold],
+                 overrides: Mapping[str, ThresholdOverride]) -> None:
         self.profile_name = profile_name
-        self._targets = targets
+        self._thresholds = thresholds
         self._overrides = overrides
         self.resolved: list[Gate] = []
 
     @classmethod
-    def from_profile(cls, profile: Any) -> Thresholds:
-        """The targets of a loaded profile."""
-        return cls(profile.name, profile.raw.get("targets", {}), profile.raw.get("overrides", {}))
+    def from_profile(cls, profile: Profile) -> Thresholds:
+        """The thresholds of a loaded profile."""
+        return cls(profile.name, profile.thresholds, profile.overrides)
+
+    @classmethod
+    def from_tables(cls, profile_name: str, thresholds: Mapping[str, Any], overrides: Mapping[str, Any]) -> Thresholds:
+        """Thresholds from tables written as a profile writes them (checked like a profile's)."""
+        where = Path(f"<{profile_name}>")
+        return cls(profile_name, value(dict(thresholds), Mapping[str, Threshold], "thresholds", where),
+                   value(dict(overrides), Mapping[str, ThresholdOverride], "overrides", where))
 
     def resolve(self, key: str, spec: float | None = None, model: str | None = None) -> Gate:
         """The gate for `key`: spec from the feature file when given, else the profile's plan value."""
-        target = self._targets.get(key)
-        if target is None:
+        threshold = self._thresholds.get(key)
+        if threshold is None:
             raise SuiteConfigError(
-                f"the gate {key!r} has no target in profile {self.profile_name!r}: add [targets.\"{key}\"]"
+                f"the gate {key!r} has no threshold in profile {self.profile_name!r}: add [thresholds.\"{key}\"]"
             )
-        plan_value = _pick(target, model)
-        plan_source = target.get("source", "profile")
+        plan_value = threshold.pick(model)
+        plan_source = threshold.source
         if spec is not None:
             spec_value, spec_source = float(spec), f"feature file (plan {plan_source})"
         elif plan_value is not None:
             described = "set by the profile, not by the plan" if plan_source == "profile" else f"plan {plan_source}"
             spec_value, spec_source = float(plan_value), f"profile {self.profile_name} ({described})"
         else:
-            raise SuiteConfigError(f"target {key!r} has no value for model {model!r} in profile {self.profile_name!r}")
+            raise SuiteConfigError(f"threshold {key!r} has no value for model {model!r} in profile {self.profile_name!r}")
         applied, applied_source, reason = spec_value, "spec", ""
         override = self._overrides.get(key)
         if override is not None:
-            value = _pick(override, model)
-            if value is not None:
-                applied = float(value)
+            overridden = override.pick(model)
+            if overridden is not None:
+                applied = float(overridden)
                 applied_source = f"profile {self.profile_name} override"
-                reason = override.get("reason", "")
-        gate = Gate(key=key, model=model, compare=target["compare"], unit=target.get("unit", ""),
+                reason = override.reason
+        gate = Gate(key=key, model=model, compare=threshold.compare, unit=threshold.unit,
                     spec=spec_value, spec_source=spec_source, applied=applied,
                     applied_source=applied_source, reason=reason)
         self.resolved.append(gate)
         return gate
 
     def defines(self, key: str) -> bool:
-        """Whether the profile sets a target for `key` (some gates only report without one)."""
-        return key in self._targets
+        """Whether the profile sets a threshold for `key` (some gates only report without one)."""
+        return key in self._thresholds
 
     def relaxed(self) -> list[Gate]:
         """Every gate resolved so far whose applied value is looser than its spec (one per key and model)."""
@@ -126,8 +173,24 @@ class Thresholds:
         return list(unique.values())
 
 
-def _pick(table: dict[str, Any], model: str | None) -> float | None:
-    per_model = table.get("per_model")
+def threshold_problems(thresholds: Mapping[str, Threshold], overrides: Mapping[str, ThresholdOverride]) -> list[str]:
+    """What a type cannot say about the two sections: known comparisons, a number for every threshold,
+    overrides only of defined thresholds, and a reason for each."""
+    problems = []
+    for name, threshold in thresholds.items():
+        if threshold.compare not in COMPARISONS:
+            problems.append(f"thresholds.{name}.compare must be one of {COMPARISONS}, not {threshold.compare!r}")
+        if threshold.value is None and not threshold.per_model:
+            problems.append(f"thresholds.{name} needs `value` or `per_model`")
+    for name, override in overrides.items():
+        if name not in thresholds:
+            problems.append(f"overrides.{name} overrides a threshold the profile does not define")
+        if not override.reason:
+            problems.append(f"overrides.{name} needs a `reason`: a relaxed threshold must say why")
+    return problems
+
+
+def _pick(single: float | None, per_model: Mapping[str, float], model: str | None) -> float | None:
     if per_model and model is not None and model in per_model:
         return per_model[model]
-    return table.get("value")
+    return single

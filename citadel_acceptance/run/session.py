@@ -115,14 +115,14 @@ class RunSession:
             "profile": self.profile.name, "profile.file": str(self.profile.path.relative_to(REPO_ROOT))
             if self.profile.path.is_relative_to(REPO_ROOT) else str(self.profile.path),
             "stack.mode": self.profile.mode, "gateway.url": self.profile.gateway.base_url,
-            "models": ", ".join(f"{m} -> {s}" for m, s in sorted(self.profile.models.items())),
+            "models": ", ".join(f"{m} -> {s}" for m, s in sorted(self.profile.routes.items())),
             "run.id": self.run_id,
         }
         if self.profile.vector is not None:
             props["vector.url"] = self.profile.vector.url
             props["vector.collection"] = self.profile.vector.collection
-        for service, url in sorted(self.profile.services.items()):
-            props[f"service.{service}.url"] = url
+        for name, service in sorted(self.profile.services.items()):
+            props[f"service.{name}.url"] = service.url
         props.update(self.target.properties())
         props["prometheus.url"] = self.prometheus_url or f"none: {self.prometheus_unavailable()}"
         relaxed = self.thresholds.relaxed()
@@ -144,7 +144,7 @@ class RunSession:
     @property
     def prometheus_url(self) -> str:
         """The Prometheus the monitoring scenarios query ("" when none is configured or running)."""
-        return str(self.profile.raw.get("monitoring", {}).get("prometheus_url", "")).rstrip("/")
+        return self.profile.monitoring.prometheus_url
 
     def prometheus_unavailable(self) -> str:
         """Why the monitoring scenarios cannot run against this target ("" when they can)."""
@@ -160,8 +160,7 @@ class RunSession:
         """The Prometheus HTTP API client (citadel_acceptance.checks.monitoring.prometheus), created at first use."""
         from citadel_acceptance.checks.monitoring.prometheus import PrometheusProbe
 
-        timeout = float(self.profile.raw.get("monitoring", {}).get("timeout_s", 10.0))
-        return PrometheusProbe(self.prometheus_url, timeout_s=timeout)
+        return PrometheusProbe(self.prometheus_url, timeout_s=self.profile.monitoring.timeout_s)
 
     def can_control_parts(self) -> bool:
         """Whether the target lets the suite stop and start its parts (only the embedded stack does)."""

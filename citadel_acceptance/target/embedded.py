@@ -22,22 +22,21 @@ from citadel_stack.state import StackState
 
 def stack_settings(profile: Profile, faults: tuple[str, ...] = ()) -> dict[str, Any]:
     """The stack's settings as a plain mapping, from the profile's `[stack]`, `[embeddings]`, `[vector]`,
-    `[database]` and `[monitoring]` tables and its model routing."""
-    raw = profile.raw
-    stack, embeddings, vector = raw.get("stack", {}), raw.get("embeddings", {}), raw.get("vector", {})
-    values: dict[str, Any] = {"routes": dict(profile.models), "faults": tuple(faults),
-                              "monitoring": dict(raw.get("monitoring", {}))}
+    `[database]` and `[monitoring]` sections and its model routing (a `[stack]` value left out is the stack's
+    own default)."""
+    stack, embeddings, vector = profile.stack, profile.embeddings, profile.vector
+    values: dict[str, Any] = {"routes": profile.routes, "faults": tuple(faults),
+                              "monitoring": profile.monitoring.as_dict()}
     for key in ("model_package", "model_file", "upstream_model", "n_ctx", "n_threads"):
-        if key in stack:
-            values[key] = stack[key]
-    if embeddings.get("model"):
-        values["embedding_model"], values["embedding_service"] = embeddings["model"], embeddings.get("service")
-    if "collection" in vector:
-        values["vector_collection"] = vector["collection"]
-    if "vector_size" in vector:
-        values["vector_size"] = int(vector["vector_size"])
-    if "retention_days" in raw.get("database", {}):
-        values["retention_days"] = int(raw["database"]["retention_days"])
+        if getattr(stack, key) is not None:
+            values[key] = getattr(stack, key)
+    if embeddings.model:
+        values["embedding_model"], values["embedding_service"] = embeddings.model, embeddings.service or None
+    if vector is not None and vector.collection:
+        values["vector_collection"] = vector.collection
+    if vector is not None and vector.vector_size:
+        values["vector_size"] = vector.vector_size
+    values["retention_days"] = profile.database.retention_days
     return values
 
 

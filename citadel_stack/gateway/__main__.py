@@ -10,6 +10,8 @@ import sys
 import uvicorn
 from prometheus_client import disable_created_metrics
 
+from citadel_stack.faults import TLS_1_0_ACCEPTED
+
 from .app import create_app
 from .config import GatewayConfig
 
@@ -32,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         tls = uvicorn.Config(app, port=config.tls.port, lifespan="off", ssl_certfile=config.tls.certfile,
                              ssl_keyfile=config.tls.keyfile, **common)
         tls.load()
-        _harden(tls.ssl, weak="tls_1_0_accepted" in config.faults)
+        _harden(tls.ssl, weak=TLS_1_0_ACCEPTED in config.faults)
         servers.append(uvicorn.Server(tls))
     asyncio.run(_serve(servers))
     return 0

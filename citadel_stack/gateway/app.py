@@ -22,8 +22,12 @@ from .config import GatewayConfig
 from .database import Database, RequestRecord, apply_migrations
 from .errors import GatewayError, error_type_for_status, openai_error_body
 from .embeddings import Embedder
-from .faults import (ACCEPT_UNKNOWN_KEY, AUTH_OPTIONAL, DROP_INDEX, ECHO_CREDENTIAL, NO_REQUEST_LOG,
-                     RETRIEVAL_IGNORES_FILTER, SLOW_EMBEDDINGS, SLOW_QUERY, WRONG_VECTOR_SIZE)
+from citadel_stack.faults import (ACCEPT_UNKNOWN_KEY, AUDIT_CHAIN_BROKEN, AUTH_BYPASS_EMBEDDINGS, AUTH_OPTIONAL,
+                                  CACHE_DISABLED, CONFIG_NOT_AUDITED, DROP_INDEX, ECHO_CREDENTIAL, INVALID_BODY_IS_500,
+                                  LIFECYCLE_DISABLED, LOG_WITHOUT_REQUEST_ID, MISSING_SECURITY_HEADER, NO_REQUEST_LOG,
+                                  NO_RETRY_AFTER, OPENAPI_WITHOUT_SECURITY, RATE_LIMIT_OFF, RETRIEVAL_IGNORES_FILTER,
+                                  REVOKE_NOT_ENFORCED, SLOW_EMBEDDINGS, SLOW_QUERY, STACK_TRACE_IN_ERRORS,
+                                  VECTOR_OUTAGE_IS_500, WRONG_VECTOR_SIZE)
 from .json_log import JsonLinesLog, redact_secrets
 from .metrics import GatewayMetrics
 from .request_tracking import RequestRecorder, RequestTrackingMiddleware
@@ -63,9 +67,9 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests may pass a fake ``database`` (with ``migrate=False``) and an httpx transport."""
     faults = config.faults
-    slow_query_s = (faults.number(SLOW_QUERY) or 0) / 1000
+    slow_query_s = faults.number(SLOW_QUERY) / 1000
     db: KeyStore = database if database is not None else Database(
-        config.database_dsn, slow_query_s=slow_query_s, enforce_revocation="revoke_not_enforced" not in faults)
+        config.database_dsn, slow_query_s=slow_query_s, enforce_revocation=REVOKE_NOT_ENFORCED not in faults)
     request_log = json_log if json_log is not None else JsonLinesLog(config.log_path)
     metrics = GatewayMetrics(with_system=system_metrics)
 
@@ -73,7 +77,7 @@ def create_app(
         request_log.write(
             "info" if record.status_code < 500 else "error",
             event="request",
-            request_id=None if "log_without_request_id" in faults else record.request_id,
+            request_id=None if LOG_WITHOUT_REQUEST_ID in faults else record.request_id,
             method=record.method,
             path=record.path,
             status_code=record.status_code,
@@ -96,21 +100,21 @@ def create_app(
         started_at=int(time.time()),
     )
     if config.embeddings is not None:
-        delay_s = (faults.number(SLOW_EMBEDDINGS) or 0) / 1000
+        delay_s = faults.number(SLOW_EMBEDDINGS) / 1000
         state.embedder = Embedder(config.embeddings, state.upstream, answer_delay_s=delay_s)
     if config.vector_store is not None:
-        state.vector_index = VectorIndex(config.vector_store, vector_size=faults.number(WRONG_VECTOR_SIZE),
+        state.vector_index = VectorIndex(config.vector_store, vector_size=faults.value(WRONG_VECTOR_SIZE),
                                          ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)
     if isinstance(db, Database):
         state.documents, state.keys = DocumentStore(db.pool), KeyAdmin(db.pool)
-        state.audit = AuditTrail(db.pool, enabled="config_not_audited" not in faults,
-                                 chained="audit_chain_broken" not in faults)
+        state.audit = AuditTrail(db.pool, enabled=CONFIG_NOT_AUDITED not in faults,
+                                 chained=AUDIT_CHAIN_BROKEN not in faults)
         state.runtime_config = RuntimeConfig(db.pool)
-    if "cache_disabled" not in faults:
+    if CACHE_DISABLED not in faults:
         state.cache = ResponseCache()
     state.rate_limiter = RateLimiter(
         lambda: int(state.runtime_config.current["rate_limit_per_minute"]) if state.runtime_config else 100,
-        enabled="rate_limit_off" not in faults, retry_after="no_retry_after" not in faults)
+        enabled=RATE_LIMIT_OFF not in faults, retry_after=NO_RETRY_AFTER not in faults)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -161,7 +165,7 @@ def create_app(
     app.include_router(health_router)
     app.include_router(build_models_router(config.faults))
     app.include_router(chat_router)
-    app.include_router(embeddings_open_router if "auth_bypass_embeddings" in faults else embeddings_router)
+    app.include_router(embeddings_open_router if AUTH_BYPASS_EMBEDDINGS in faults else embeddings_router)
     app.include_router(documents_router)
     app.include_router(admin_router)
     install_soak_faults(app, faults)  # self-test only: leak_memory, latency_creep, intermittent_500
@@ -169,9 +173,9 @@ def create_app(
     if gpu_router is not None:
         app.include_router(gpu_router)
     openapi_doc.install(app, sorted(config.models), config.embeddings.model_id if config.embeddings else None,
-                        declare_security="openapi_without_security" not in faults)
+                        declare_security=OPENAPI_WITHOUT_SECURITY not in faults)
     app.add_middleware(RequestTrackingMiddleware, recorder=state.recorder)
-    app.add_middleware(SecurityHeadersMiddleware, nosniff="missing_security_header" not in faults)
+    app.add_middleware(SecurityHeadersMiddleware, nosniff=MISSING_SECURITY_HEADER not in faults)
     _install_error_handlers(app)
     return app
 
@@ -182,9 +186,9 @@ KNOWN_PATHS = frozenset({"/health", "/health/models", "/health/gpu", "/metrics",
 
 async def _inject_schema_faults(config: GatewayConfig) -> None:
     """Fault drop_index:NAME (self-test only): drop an index the migrations created."""
-    for args in config.faults.args_of(DROP_INDEX):
+    for index in config.faults.values(DROP_INDEX):
         async with await psycopg.AsyncConnection.connect(config.migrations_dsn, autocommit=True) as conn:
-            await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(args[0])))
+            await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(str(index))))
 
 
 async def _prepare_collection(index: VectorIndex, request_log: JsonLinesLog) -> None:
@@ -197,8 +201,6 @@ async def _prepare_collection(index: VectorIndex, request_log: JsonLinesLog) -> 
 
 async def _lifecycle_loop(state: GatewayState, every_s: float = 3600.0) -> None:
     """The data-lifecycle job, hourly (operators can also run it now: POST /admin/lifecycle/run)."""
-    from .faults import LIFECYCLE_DISABLED
-
     while True:
         await asyncio.sleep(every_s)
         if LIFECYCLE_DISABLED in state.config.faults:
@@ -222,8 +224,8 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         faults = request.app.state.gateway.config.faults
-        if (exc.status_code == 400 and "invalid_body_is_500" in faults) or (
-                isinstance(exc, VectorStoreUnavailable) and "vector_outage_is_500" in faults):
+        if (exc.status_code == 400 and INVALID_BODY_IS_500 in faults) or (
+                isinstance(exc, VectorStoreUnavailable) and VECTOR_OUTAGE_IS_500 in faults):
             return await unexpected_error(request, exc)  # faults (self-test only): a refusal ends in a crash
         return JSONResponse(_with_trace(request, exc.body), status_code=exc.status_code, headers=exc.headers)
 
@@ -244,7 +246,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     def _with_trace(request: Request, body: dict) -> dict:
         """Fault stack_trace_in_errors (self-test only): leak a traceback into the error message."""
-        if "stack_trace_in_errors" in request.app.state.gateway.config.faults:
+        if STACK_TRACE_IN_ERRORS in request.app.state.gateway.config.faults:
             import traceback
 
             body["error"]["message"] += " | Traceback (most recent call last): " + " ".join(traceback.format_stack(limit=3))

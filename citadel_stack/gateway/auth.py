@@ -7,6 +7,8 @@ import re
 import time
 from typing import Awaitable, Callable
 
+from citadel_stack.faults import ACCEPT_UNKNOWN_KEY, AUTH_OPTIONAL
+
 from .database import ApiKey
 from .errors import GatewayError, invalid_api_key
 
@@ -16,8 +18,8 @@ MAX_KEY_LENGTH = 1024
 # Cache positive lookups at most this long, so a revoked key stops working within it.
 MAX_CACHE_TTL_S = 5.0
 
-UNKNOWN_KEY_UNDER_FAULT = ApiKey(id=None, name="unknown key (fault accept_unknown_key)", role="user")
-ANONYMOUS_UNDER_FAULT = ApiKey(id=None, name="anonymous (fault auth_optional)", role="user")
+UNKNOWN_KEY_UNDER_FAULT = ApiKey(id=None, name=f"unknown key (fault {ACCEPT_UNKNOWN_KEY.name})", role="user")
+ANONYMOUS_UNDER_FAULT = ApiKey(id=None, name=f"anonymous (fault {AUTH_OPTIONAL.name})", role="user")
 
 
 def key_sha256(key: str) -> str:

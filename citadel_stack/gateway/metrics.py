@@ -11,7 +11,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, gene
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-from .faults import COUNTER_NOT_INCREMENTED, LABEL_MISSING, LATENCY_NOT_MEASURED
+from citadel_stack.faults import COUNTER_NOT_INCREMENTED, LABEL_MISSING, LATENCY_NOT_MEASURED
 
 INFERENCE_BUCKETS = (0.1, 0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -54,7 +54,7 @@ class InferenceTracker:
     service: str
     started: float = field(default_factory=time.perf_counter)
     finished: bool = False
-    faults: Container[str] = ()  # counter_not_incremented, label_missing, latency_not_measured (self-test only)
+    faults: Container[object] = ()  # counter_not_incremented, label_missing, latency_not_measured (self-test only)
 
     def finish(self, success: bool) -> None:
         """Record duration and outcome and leave the active gauge; later calls do nothing."""
@@ -102,7 +102,7 @@ class GatewayMetrics:
         if with_system:
             self.registry.register(SystemCollector())
 
-    def start_inference(self, model_name: str, service: str, faults: Container[str] = ()) -> InferenceTracker:
+    def start_inference(self, model_name: str, service: str, faults: Container[object] = ()) -> InferenceTracker:
         """Count one chat request as active; call ``finish`` on the result when its answer ends."""
         self.active_connections.labels(model_name, service).inc()
         return InferenceTracker(self, model_name, service, faults=faults)

@@ -5,6 +5,8 @@ import re
 
 from typing import Any, Mapping
 
+from citadel_stack.faults import OWNER_FILTER_MISSING
+
 from .database import ApiKey
 from .errors import bad_request
 from .runtime import GatewayState, require_feature
@@ -43,7 +45,7 @@ async def retrieve(state: GatewayState, key: ApiKey, query: str, top_k: int, met
     embedder = require_feature(state, "embeddings", state.embedder)
     index = require_feature(state, "a vector store", state.vector_index)
     vectors, _ = await embedder.embed([query])
-    owner = None if "owner_filter_missing" in state.config.faults else key.owner or key.name  # fault: self-test only
+    owner = None if OWNER_FILTER_MISSING in state.config.faults else key.owner or key.name  # fault: self-test only
     return await index.search(vectors[0], owner, metadata, top_k)
 
 

@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from citadel_stack.faults import LIFECYCLE_DISABLED
+
 from .database import ApiKey
 from .errors import GatewayError, bad_request
 from .runtime_config import validate
@@ -71,7 +73,7 @@ async def lifecycle(request: Request) -> dict[str, Any]:
     """Run the data-lifecycle job now: rows older than the retention are deleted."""
     state = gateway_state(request)
     require_feature(state, "key administration", state.keys)
-    if "lifecycle_disabled" in state.config.faults:  # fault (self-test only)
+    if LIFECYCLE_DISABLED in state.config.faults:  # fault (self-test only)
         deleted = {"request_log": 0}
     else:
         deleted = await run_lifecycle(state.database.pool, state.config.retention_days)

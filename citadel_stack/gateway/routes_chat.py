@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from contextlib import AsyncExitStack
-from typing import Any, AsyncIterator, Mapping
+from typing import Any, AsyncIterator, Container, Mapping
 
 import anyio
 from fastapi import APIRouter, Depends, Request
@@ -12,8 +12,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from .config import ModelRoute
 from .errors import GatewayError, bad_request
-from .faults import (FAIL_RATIO, GATEWAY_DELAY, LEAK_UPSTREAM_MODEL, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE,
-                     SINGLE_CHUNK_STREAM)
+from citadel_stack.faults import (FAIL_RATIO, GATEWAY_DELAY, INJECTION_GUARD_OFF, INJECTION_OBEYED, LEAK_UPSTREAM_MODEL,
+                                  NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM)
 from .response_cache import cache_key
 from .security import injected_payload, looks_like_injection
 from .request_tracking import request_context
@@ -113,7 +113,7 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
     request_context(request).model = route.model_id
     _check_max_tokens(state, body)
     _check_parameters(body)
-    guard = "injection_guard_off" not in faults and "injection_obeyed" not in faults
+    guard = guarded(faults)
     if guard and any(looks_like_injection(str(m.get("content", ""))) for m in body.get("messages", [])
                      if isinstance(m, dict) and m.get("role") == "user"):
         state.metrics.threats.labels("direct").inc()
@@ -146,24 +146,29 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         answer.pop("usage", None)
     if citations is not None:
         answer["citations"] = citations
-    if "injection_obeyed" in faults:  # fault (self-test only): the answer becomes what an injection asked for
+    if INJECTION_OBEYED in faults:  # fault (self-test only): the answer becomes what an injection asked for
         _obey(answer, upstream_body)
     if key_for_cache:
         state.cache.put(key_for_cache, answer)
     return JSONResponse(answer, headers={"X-Cache": "miss"} if key_for_cache else None)
 
 
+def guarded(faults: Container[object]) -> bool:
+    """Whether prompt injections are looked for (not under the faults injection_guard_off and injection_obeyed)."""
+    return INJECTION_GUARD_OFF not in faults and INJECTION_OBEYED not in faults
+
+
 async def _injected_faults(state: GatewayState, route: ModelRoute) -> None:
     """Faults slow_model, gateway_delay and fail_ratio (self-test only)."""
     faults = state.config.faults
-    delay_s = faults.model_delays_s().get(route.model_id, 0.0) + (faults.number(GATEWAY_DELAY) or 0) / 1000
+    delay_s = faults.model_delays_s().get(route.model_id, 0.0) + faults.number(GATEWAY_DELAY) / 1000
     if delay_s:
         await anyio.sleep(delay_s)
     percent = faults.number(FAIL_RATIO)
     if percent:
         state.chat_count += 1
         if state.chat_count % max(1, round(100 / percent)) == 0:
-            raise GatewayError(500, "injected failure (fault fail_ratio)", type="server_error")
+            raise GatewayError(500, f"injected failure (fault {FAIL_RATIO.name})", type="server_error")
 
 
 async def _add_retrieved_context(
@@ -180,7 +185,7 @@ async def _add_retrieved_context(
     if not questions:
         raise bad_request("retrieval needs a user message with text", param="messages")
     hits = await retrieve(state, key, questions[-1], top_k, metadata)
-    guard = "injection_guard_off" not in state.config.faults and "injection_obeyed" not in state.config.faults
+    guard = guarded(state.config.faults)
     upstream_body["messages"] = [context_message(hits, guard=guard, on_threat=state.metrics.threats.labels("retrieved").inc),
                                  *body["messages"]]
     return [{"document_id": h.document_id, "score": round(h.score, 6), "title": h.payload.get("title", "")} for h in hits]

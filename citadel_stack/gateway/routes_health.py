@@ -9,7 +9,7 @@ from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from .errors import GatewayError
-from .faults import HEALTH_ALWAYS_HEALTHY, HEALTH_FAILS_DURING_OUTAGE, HEALTH_OMITS_MODEL, HEALTH_REPORTS_DOWN
+from citadel_stack.faults import HEALTH_ALWAYS_HEALTHY, HEALTH_FAILS_DURING_OUTAGE, HEALTH_OMITS_MODEL, HEALTH_REPORTS_DOWN
 from .health import UNREACHABLE, ServiceProbe, aggregate_health, assumed_healthy, model_health
 from .runtime import GatewayState, gateway_state
 
@@ -22,7 +22,7 @@ async def probe_services(state: GatewayState) -> dict[str, ServiceProbe]:
     if HEALTH_ALWAYS_HEALTHY in state.config.faults:
         return assumed_healthy(names)
     if HEALTH_REPORTS_DOWN in state.config.faults:
-        return {name: ServiceProbe(UNREACHABLE, 0.0, "not probed (fault health_reports_down)") for name in names}
+        return {name: ServiceProbe(UNREACHABLE, 0.0, f"not probed (fault {HEALTH_REPORTS_DOWN.name})") for name in names}
     timeout = state.config.health_timeout_s
     results = await asyncio.gather(*(state.upstream.probe(name, timeout) for name in names))
     return dict(zip(names, results))
@@ -50,7 +50,7 @@ async def health_models(request: Request) -> dict[str, Any]:
 
 def _omit_models(state: GatewayState, report: dict[str, Any]) -> dict[str, Any]:
     """Under ``health_omits_model:MODEL``, the report leaves MODEL out."""
-    for model in state.config.faults.models_named_by(HEALTH_OMITS_MODEL):
+    for model in state.config.faults.values(HEALTH_OMITS_MODEL):
         report.get("models", {}).pop(model, None)
     return report
 

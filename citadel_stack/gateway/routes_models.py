@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
-from .faults import HIDE_MODEL, NO_V1_MODELS, FaultSet
+from citadel_stack.faults import HIDE_MODEL, NO_V1_MODELS
+
+from .faults import FaultSet
 from .runtime import gateway_state, require_api_key
 
 
@@ -21,7 +23,7 @@ def model_list(model_ids: list[str], created: int) -> dict[str, Any]:
 async def list_models(request: Request) -> dict[str, Any]:
     """Every model id this gateway serves."""
     state = gateway_state(request)
-    hidden = state.config.faults.models_named_by(HIDE_MODEL)
+    hidden = set(state.config.faults.values(HIDE_MODEL))
     return model_list([m for m in state.config.models if m not in hidden], state.started_at)
 
 

@@ -7,6 +7,8 @@ from typing import Any, Callable, Coroutine, Protocol
 
 from fastapi import Request
 
+from citadel_stack.faults import ROLES_NOT_ENFORCED
+
 from .auth import Authenticator
 from .config import GatewayConfig
 from .database import ApiKey, RequestRecord
@@ -74,7 +76,7 @@ def require_role(*roles: str) -> Callable[[Request], Coroutine[Any, Any, ApiKey]
 
     async def dependency(request: Request) -> ApiKey:
         key = await require_api_key(request)
-        if key.role not in roles and "roles_not_enforced" not in gateway_state(request).config.faults:
+        if key.role not in roles and ROLES_NOT_ENFORCED not in gateway_state(request).config.faults:
             raise GatewayError(403, f"this operation needs the role {' or '.join(roles)}; the key has the role {key.role!r}",
                                type="permission_error", code="insufficient_role")
         return key

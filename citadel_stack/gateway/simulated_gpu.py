@@ -12,21 +12,20 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
-from .faults import SIMULATED_GPU, FaultSet
+from citadel_stack.faults import SIMULATED_GPU, SIMULATED_GPU_CONDITIONS
+
+from .faults import FaultSet
 from .runtime import gateway_state
 
 GIB = 1024 ** 3
-CONDITIONS = ("healthy", "hot", "memory_full", "ecc_errors", "throttled", "one_missing", "idle")
+CONDITIONS = SIMULATED_GPU_CONDITIONS
 IDLE_PERCENT, PERCENT_PER_REQUEST = 3.0, 40.0
 
 
 def condition_of(faults: FaultSet) -> str | None:
-    """The simulated condition named by ``simulated_gpu:CONDITION``, None without the fault."""
-    for args in faults.args_of(SIMULATED_GPU):
-        if len(args) != 1 or args[0] not in CONDITIONS:
-            raise ValueError(f"simulated_gpu needs one of {', '.join(CONDITIONS)}, got {':'.join(args)!r}")
-        return args[0]
-    return None
+    """The simulated condition named by ``simulated_gpu:CONDITION`` (checked by the catalog), None without the fault."""
+    condition = faults.value(SIMULATED_GPU)
+    return None if condition is None else str(condition)
 
 
 def simulated_snapshot(condition: str, in_flight: float, now: float | None = None) -> dict[str, Any]:

@@ -17,8 +17,10 @@ import time
 import anyio
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from citadel_stack.faults import INTERMITTENT_500, LATENCY_CREEP, LEAK_MEMORY
+
 from .errors import openai_error_body
-from .faults import INTERMITTENT_500, LATENCY_CREEP, LEAK_MEMORY, FaultSet
+from .faults import FaultSet
 
 CHAT_PATH = "/v1/chat/completions"
 
@@ -28,9 +30,9 @@ class SoakFaultsMiddleware:
 
     def __init__(self, app: ASGIApp, faults: FaultSet) -> None:
         self.app = app
-        self.leak_bytes = (faults.number(LEAK_MEMORY) or 0) * 1024
+        self.leak_bytes = int(faults.number(LEAK_MEMORY)) * 1024
         self.creep_s_per_min, self.creep_after_s = creep_arguments(faults)
-        percent = faults.number(INTERMITTENT_500) or 0
+        percent = faults.number(INTERMITTENT_500)
         self.fail_every = max(1, round(100 / percent)) if percent else 0
         self.kept: list[bytearray] = []
         self.first_chat: float | None = None
@@ -59,15 +61,13 @@ class SoakFaultsMiddleware:
 
 def creep_arguments(faults: FaultSet) -> tuple[float, float]:
     """(seconds of delay per minute, seconds before the creep starts) of ``latency_creep:MS_PER_MIN[:AFTER_S]``."""
-    for args in faults.args_of(LATENCY_CREEP):
-        if not 1 <= len(args) <= 2 or not all(a.isdigit() for a in args):
-            raise ValueError(f"latency_creep needs MS_PER_MIN[:AFTER_S], e.g. latency_creep:600:30, got {':'.join(args)!r}")
-        return int(args[0]) / 1000, float(args[1]) if len(args) == 2 else 0.0
+    for ms_per_min, after_s in faults.args_of(LATENCY_CREEP):  # AFTER_S defaults to 0 (the catalog fills it in)
+        return int(ms_per_min) / 1000, float(after_s)
     return 0.0, 0.0
 
 
 async def _answer_500(send: Send) -> None:
-    body = json.dumps(openai_error_body("injected failure (fault intermittent_500)", type="server_error")).encode()
+    body = json.dumps(openai_error_body(f"injected failure (fault {INTERMITTENT_500.name})", type="server_error")).encode()
     await send({"type": "http.response.start", "status": 500,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
@@ -75,8 +75,5 @@ async def _answer_500(send: Send) -> None:
 
 def install_soak_faults(app: object, faults: FaultSet) -> None:
     """Add the middleware when one of its faults is set (call before the request tracking is added)."""
-    if {LEAK_MEMORY, LATENCY_CREEP, INTERMITTENT_500} & set(faults.names):
-        for name in (LEAK_MEMORY, INTERMITTENT_500):
-            faults.number(name)  # a malformed argument stops the gateway at start, not at the first request
-        creep_arguments(faults)
+    if any(fault in faults for fault in (LEAK_MEMORY, LATENCY_CREEP, INTERMITTENT_500)):
         app.add_middleware(SoakFaultsMiddleware, faults=faults)  # type: ignore[attr-defined]

@@ -12,6 +12,8 @@ from typing import Any
 
 import yaml
 
+from citadel_stack.faults import RULE_FILE_NOT_LOADED, SCRAPE_TARGET_DOWN, SLOW_SCRAPE, FaultSet
+
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 GATEWAY_JOB = "citadel-gateway"
 VECTOR_STORE_JOB = "qdrant"
@@ -36,18 +38,19 @@ class ScrapeSettings:
 
     @classmethod
     def from_monitoring(cls, monitoring: dict[str, Any], faults: list[str] | tuple[str, ...] = ()) -> ScrapeSettings:
-        """From a profile's `[monitoring]` table (the `stack_*` keys) and the stack's fault specs."""
-        not_loaded = tuple(spec.split(":", 1)[1] for spec in faults
-                           if spec.startswith("rule_file_not_loaded:") and spec.split(":", 1)[1])
-        slow = [float(spec.split(":", 1)[1]) for spec in faults if spec.startswith("slow_scrape:")]
+        """From a profile's `[monitoring]` table (the `stack_*` keys) and the stack's fault specs (every part's:
+        those of Prometheus are picked out)."""
+        active = FaultSet.parse(faults)
+        not_loaded = tuple(str(stem) for stem in active.values(RULE_FILE_NOT_LOADED))
+        slow = active.value(SLOW_SCRAPE)
         settings = cls(
             scrape_interval_s=float(monitoring.get("stack_scrape_interval_s", cls.scrape_interval_s)),
             evaluation_interval_s=float(monitoring.get("stack_evaluation_interval_s", cls.evaluation_interval_s)),
             anomaly_window=str(monitoring.get("stack_anomaly_window", cls.anomaly_window)),
             anomaly_baseline=str(monitoring.get("stack_anomaly_baseline", cls.anomaly_baseline)),
             rule_file_not_loaded=not_loaded,
-            wrong_path_jobs=tuple(spec.split(":", 1)[1] for spec in faults if spec.startswith("scrape_target_down:")),
-            vector_store_interval_s=slow[0] if slow else None,
+            wrong_path_jobs=tuple(str(job) for job in active.values(SCRAPE_TARGET_DOWN)),
+            vector_store_interval_s=None if slow is None else float(slow),
         )
         for window in (settings.anomaly_window, settings.anomaly_baseline):
             if not DURATION.match(window):
@@ -55,7 +58,7 @@ class ScrapeSettings:
         unknown = [stem for stem in not_loaded if not (RULES_DIR / f"{stem}.yml").exists()]
         if unknown:
             known = ", ".join(sorted(p.stem for p in RULES_DIR.glob("*.yml")))
-            raise ValueError(f"rule_file_not_loaded:{unknown[0]}: no such rule file; rule files: {known}")
+            raise ValueError(f"{RULE_FILE_NOT_LOADED.name}:{unknown[0]}: no such rule file; rule files: {known}")
         return settings
 
 

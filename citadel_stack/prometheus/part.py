@@ -98,12 +98,10 @@ def _address(url: str) -> str:
 DISK_FILL_PART = "disk_fill"
 
 
-def start_disk_fill(state: Any, argument: str) -> None:
+def start_disk_fill(state: Any, mb_per_s: float) -> None:
     """Fault `disk_fill:MB_PER_S` (self-test only): a process that makes disk use climb MB_PER_S a second."""
-    if not argument.replace(".", "", 1).isdigit():
-        raise ValueError(f"disk_fill needs a rate in MB/s, e.g. disk_fill:500, got {argument!r}")
     stack_dir = Path(state.stack_dir)
     ref = spawn([sys.executable, "-m", "citadel_stack.prometheus.disk_fill", "--dir", str(stack_dir),
-                 "--mb-per-s", argument], stack_dir / "logs" / "disk-fill.log")
+                 "--mb-per-s", str(mb_per_s)], stack_dir / "logs" / "disk-fill.log")
     state.set_process(DISK_FILL_PART, ref)
     state.save()

@@ -30,7 +30,7 @@ def read_api_key(path: Path) -> tuple[str, str | None]:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse the arguments, validate the faults, and serve until stopped."""
-    fault_help = "; ".join(f"{f.name}: {f.description}" for f in KNOWN_FAULTS.values())
+    fault_help = "; ".join(f"{f.form}: {f.description}" for f in KNOWN_FAULTS.values())
     parser = argparse.ArgumentParser(prog="python -m citadel_stack.vector_store", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, required=True, help="port to listen on")

@@ -15,10 +15,12 @@ from pydantic import BaseModel
 from qdrant_client.http import models
 from starlette.concurrency import run_in_threadpool
 
+from citadel_stack.faults import DEGRADE_ANN, IGNORE_FILTER
+
 from .degrade import CANDIDATE_FACTOR, degrade, query_seed
 from .engine import VectorEngine
 from .errors import validation_error
-from .faults import DEGRADE_ANN, IGNORE_FILTER, FaultSet
+from .faults import FaultSet
 
 
 class NamedVector(BaseModel, extra="forbid"):

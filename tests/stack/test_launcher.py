@@ -88,7 +88,7 @@ def test_stack_command_line_needs_settings_and_names_the_suites_command(tmp_path
     out = subprocess.run([sys.executable, "-m", "citadel_stack", "start", "--dir", str(tmp_path / "stack")],
                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 1
-    assert "--settings" in out.stderr and "citadel_acceptance.cli.stack start" in out.stderr
+    assert "--settings" in out.stderr and "make stack-start" in out.stderr
     assert "Traceback" not in out.stderr
 
 

@@ -42,7 +42,7 @@ def test_every_rule_file_has_unit_tests_and_they_pass():
 
 @pytest.mark.parametrize("profile", ["embedded", "citadel-mvp2"])
 def test_the_generated_configuration_and_rules_are_valid(profile, tmp_path):
-    settings = ScrapeSettings.from_monitoring(load_profile(profile).raw["monitoring"])
+    settings = ScrapeSettings.from_monitoring(load_profile(profile).monitoring.as_dict())
     rule_paths = []
     for name, text in rule_files(settings).items():
         (tmp_path / name).write_text(text)

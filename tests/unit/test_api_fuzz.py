@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 from citadel_acceptance.checks.security import api_fuzz
+from citadel_acceptance.config.convert import section
 
 from citadel_acceptance.checks.security import verdicts as security_gates
 
@@ -25,7 +27,7 @@ def test_config_carries_the_key_and_the_negative_only_operations():
 
 
 def test_settings_come_from_the_profile_with_defaults():
-    settings = api_fuzz.FuzzSettings.from_profile({"fuzz": {"max_examples": 7, "negative_only": []}})
+    settings = section(api_fuzz.FuzzSettings, {"max_examples": 7, "negative_only": []}, "security.fuzz", Path("p.toml"))
     assert settings.max_examples == 7 and settings.negative_only == () and settings.seed == api_fuzz.FuzzSettings.seed
 
 

@@ -16,7 +16,7 @@ from citadel_acceptance.config.profile import VectorSettings
 from citadel_acceptance.config.thresholds import Thresholds
 from citadel_acceptance.checks.vector.probe import CollectionFacts
 
-TARGETS = Thresholds("t", {
+TARGETS = Thresholds.from_tables("t", {
     "database.query_ms": {"compare": "<", "unit": "ms", "value": 50},
     "database.pool_connections": {"compare": ">=", "unit": "connections", "value": 200},
     "vector.concurrent_ops": {"compare": ">=", "unit": "operations", "value": 20},

@@ -12,6 +12,7 @@ from citadel_acceptance.checks import gpu
 
 from citadel_acceptance.run import hooks as run_hooks
 from citadel_acceptance.errors import SuiteConfigError
+from citadel_acceptance.config.profile import load_profile
 from citadel_acceptance.checks.gpu import GpuReader, GpuSettings, GpuSnapshot, GpuUnavailable
 from citadel_acceptance.checks.gpu.nvml import read_nvml
 
@@ -127,7 +128,7 @@ def test_the_reader_asks_once_and_remembers_the_reason():
     assert reader.facts() == {"gpu.source": "nvml", "gpu.unavailable": "NVML Shared Library Not Found"}
     assert "gpu.source = none" in GpuReader(GpuSettings(source="none")).unavailable_reason()
     with pytest.raises(SuiteConfigError, match="gpu.source must be one of"):
-        GpuSettings.from_profile({"gpu": {"source": "nvidia-smi"}})
+        load_profile("citadel-mvp2", {"gpu.source": "nvidia-smi"})
 
 
 def test_requires_gpu_scenarios_are_skipped_with_nvmls_reason():

@@ -7,16 +7,17 @@ from citadel_acceptance.checks.monitoring.forecast import SeriesForecast
 from citadel_acceptance.checks.monitoring.probe import AlertWatch, CountedRequests
 from citadel_acceptance.checks.monitoring import verdicts as gates
 from citadel_acceptance.checks.monitoring.prometheus import Rule, Target
+from citadel_acceptance.config.monitoring import MetricFamily
 from citadel_acceptance.config.thresholds import Thresholds
 
 TARGETS = {"monitoring.scrape_interval_s": {"compare": "<=", "unit": "s", "source": "T2-001", "value": 10},
            "monitoring.forecast_horizon_h": {"compare": ">=", "unit": "h", "source": "profile",
                                              "per_model": {"memory": 4, "disk": 24}}}
 FAMILIES = {
-    "model_requests_total": {"type": "counter", "labels": ["model_name", "service", "status"]},
-    "model_inference_duration_seconds": {"type": "histogram", "labels": ["model_name", "service"],
-                                         "buckets": [0.1, 0.5, 1.0, 2.0, 5.0, 10.0]},
-    "system_cpu_usage_percent": {"type": "gauge"},
+    "model_requests_total": MetricFamily(type="counter", labels=("model_name", "service", "status")),
+    "model_inference_duration_seconds": MetricFamily(type="histogram", labels=("model_name", "service"),
+                                                     buckets=(0.1, 0.5, 1.0, 2.0, 5.0, 10.0)),
+    "system_cpu_usage_percent": MetricFamily(type="gauge"),
 }
 BUCKETS = "".join(f'model_inference_duration_seconds_bucket{{le="{le}",model_name="phi3",service="phi3"}} 1.0\n'
                   for le in ("0.1", "0.5", "1.0", "2.0", "5.0", "10.0", "+Inf"))
@@ -48,7 +49,7 @@ def test_every_expected_job_must_have_targets_and_all_of_them_up():
 
 
 def test_the_slowest_expected_job_decides_the_scrape_interval():
-    gate = Thresholds("p", TARGETS, {}).resolve("monitoring.scrape_interval_s", spec=10)
+    gate = Thresholds.from_tables("p", TARGETS, {}).resolve("monitoring.scrape_interval_s", spec=10)
     ok = gates.scrape_interval_verdict({"gw": 1.0, "qdrant": 10.0, "other": 60.0}, ["gw", "qdrant"], gate, "prom")
     assert ok.passed and ok.measured == 10.0
     slow = gates.scrape_interval_verdict({"gw": 1.0, "qdrant": 15.0}, ["gw", "qdrant"], gate, "prom")
@@ -72,7 +73,7 @@ def test_an_empty_label_counts_as_missing():
 def test_wrong_buckets_wrong_type_and_absent_families_fail():
     text = EXPOSITION.replace('le="2.0"', 'le="2.5"').replace("# TYPE system_cpu_usage_percent gauge",
                                                              "# TYPE system_cpu_usage_percent counter")
-    verdict, _ = gates.families_verdict(text, {**FAMILIES, "system_disk_usage_bytes": {"type": "gauge"}}, "/metrics")
+    verdict, _ = gates.families_verdict(text, {**FAMILIES, "system_disk_usage_bytes": MetricFamily(type="gauge")}, "/metrics")
     assert "bucket bounds [0.1, 0.5, 1, 2.5, 5, 10, +Inf], expected [0.1, 0.5, 1, 2, 5, 10, +Inf]" in verdict.explanation
     assert "system_cpu_usage_percent is exposed as a counter, expected a gauge" in verdict.explanation
     assert "system_disk_usage_bytes is not exposed" in verdict.explanation
@@ -138,7 +139,7 @@ def forecast(slope_per_s: float, resource: str = "memory", capacity: float = 100
 
 
 def test_each_resource_is_held_to_its_own_horizon():
-    targets = Thresholds("p", TARGETS, {})
+    targets = Thresholds.from_tables("p", TARGETS, {})
     horizons = {r: targets.resolve("monitoring.forecast_horizon_h", model=r) for r in ("disk", "memory")}
     verdicts = gates.exhaustion_verdicts([forecast(0.0), forecast(-1.0, "disk")], [], horizons, "prom")
     assert [v.passed for v in verdicts] == [True, True]

@@ -8,6 +8,8 @@ from citadel_acceptance.run import hooks as run_hooks
 from citadel_acceptance.config.profile import load_profile
 from citadel_acceptance.run.session import RunOptions, RunSession
 from citadel_acceptance.config.thresholds import Thresholds
+from citadel_acceptance.target.deployment import DeploymentTarget
+from citadel_acceptance.target.embedded import EmbeddedTarget
 from citadel_stack.prometheus import part
 
 TAGS = ["allure.story:SC3", "monitoring", "requires.prometheus"]
@@ -16,8 +18,9 @@ TAGS = ["allure.story:SC3", "monitoring", "requires.prometheus"]
 def session(profile_overrides: dict[str, str], stack_state=None) -> RunSession:
     profile = load_profile("citadel-mvp2", profile_overrides)
     options = RunOptions.from_userdata({"profile": "citadel-mvp2"})
+    target = DeploymentTarget() if stack_state is None else EmbeddedTarget(stack_dir=Path("unused"), state=stack_state)
     return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile), redactor=None,
-                      gateway=None, stack_state=stack_state)
+                      gateway=None, target=target)
 
 
 def context_for(run: RunSession) -> SimpleNamespace:

@@ -54,10 +54,9 @@ def test_the_checkpoint_is_replaced_atomically_and_versioned(tmp_path):
 
 
 def test_settings_come_from_the_profile_and_dotted_overrides(tmp_path):
-    plan = SoakSettings.from_profile(load_profile("citadel-mvp2").raw)
+    plan = load_profile("citadel-mvp2").soak
     assert plan.duration_s == 72 * 3600 and plan.model == "phi3" and plan.memory_source == "metrics"
-    embedded = SoakSettings.from_profile(load_profile("embedded", {"soak.duration_s": "40",
-                                                                   "soak.run_id": "citadel-x"}).raw)
+    embedded = load_profile("embedded", {"soak.duration_s": "40", "soak.run_id": "citadel-x"}).soak
     assert (embedded.duration_s, embedded.run_id, embedded.memory_source) == (40.0, "citadel-x", "process")
     assert checkpoint_root(embedded, tmp_path) == tmp_path / "soak"
     with pytest.raises(SuiteConfigError, match="warmup_s"):

@@ -14,7 +14,7 @@ TARGETS = {
 
 
 def test_spec_comes_from_the_feature_and_applies_without_override():
-    gate = Thresholds("p", TARGETS, {}).resolve("latency.response_ms", spec=300, model="phi3")
+    gate = Thresholds.from_tables("p", TARGETS, {}).resolve("latency.response_ms", spec=300, model="phi3")
     assert (gate.spec, gate.applied, gate.relaxed) == (300, 300, False)
     assert gate.spec_source == "feature file (plan T2-002)" and gate.applied_source == "spec"
     assert gate.holds(299.9) and not gate.holds(300)
@@ -22,7 +22,7 @@ def test_spec_comes_from_the_feature_and_applies_without_override():
 
 def test_override_is_applied_with_its_reason_and_marks_the_gate_relaxed():
     overrides = {"latency.response_ms": {"value": 2000, "reason": "CPU only"}}
-    targets = Thresholds("embedded", TARGETS, overrides)
+    targets = Thresholds.from_tables("embedded", TARGETS, overrides)
     gate = targets.resolve("latency.response_ms", spec=300, model="phi3")
     assert (gate.applied, gate.relaxed, gate.reason) == (2000, True, "CPU only")
     verdict = gate.check(450.0, "response time", "end - start")
@@ -31,24 +31,24 @@ def test_override_is_applied_with_its_reason_and_marks_the_gate_relaxed():
 
 
 def test_a_stricter_override_is_not_relaxed():
-    gate = Thresholds("p", TARGETS, {"latency.response_ms": {"value": 100, "reason": "tighter"}}).resolve(
+    gate = Thresholds.from_tables("p", TARGETS, {"latency.response_ms": {"value": 100, "reason": "tighter"}}).resolve(
         "latency.response_ms", spec=300, model="phi3")
     assert not gate.relaxed
 
 
 def test_direction_of_relaxation_follows_the_comparison():
-    targets = Thresholds("p", TARGETS, {"vector.recall_at_10": {"value": 0.9, "reason": "small index"}})
+    targets = Thresholds.from_tables("p", TARGETS, {"vector.recall_at_10": {"value": 0.9, "reason": "small index"}})
     gate = targets.resolve("vector.recall_at_10")
     assert gate.relaxed and gate.holds(0.91) and not gate.holds(0.89)
 
 
 def test_profile_set_values_say_so():
-    gate = Thresholds("plan", TARGETS, {}).resolve("vector.recall_at_10")
+    gate = Thresholds.from_tables("plan", TARGETS, {}).resolve("vector.recall_at_10")
     assert gate.spec_source == "profile plan (set by the profile, not by the plan)"
 
 
 def test_failed_gate_explains_expected_and_measured():
-    verdict = Thresholds("p", TARGETS, {}).resolve("latency.response_ms", spec=1500, model="mixtral").check(
+    verdict = Thresholds.from_tables("p", TARGETS, {}).resolve("latency.response_ms", spec=1500, model="mixtral").check(
         1712.4, "response time", "end - start", where="POST /v1/chat/completions", n=1)
     assert not verdict.passed
     assert verdict.explanation == ("response time for mixtral: expected < 1500 ms, measured 1712.4 ms (n=1) "
@@ -56,8 +56,8 @@ def test_failed_gate_explains_expected_and_measured():
 
 
 def test_unknown_target_is_a_configuration_error():
-    with pytest.raises(SuiteConfigError, match=r"no target in profile 'p'"):
-        Thresholds("p", TARGETS, {}).resolve("latency.p99_ms")
+    with pytest.raises(SuiteConfigError, match=r"no threshold in profile 'p'"):
+        Thresholds.from_tables("p", TARGETS, {}).resolve("latency.p99_ms")
 
 
 def test_embedded_profile_relaxes_response_time_only():
@@ -67,7 +67,7 @@ def test_embedded_profile_relaxes_response_time_only():
 
 
 def test_verdict_evidence_carries_spec_applied_and_relaxation():
-    gate = Thresholds("embedded", TARGETS, {"latency.response_ms": {"value": 2000, "reason": "CPU"}}).resolve(
+    gate = Thresholds.from_tables("embedded", TARGETS, {"latency.response_ms": {"value": 2000, "reason": "CPU"}}).resolve(
         "latency.response_ms", spec=300, model="phi3")
     data = gate.check(120.0, "response time", "end - start").as_dict()
     assert data["gate"]["relaxed"] is True and data["gate"]["spec"] == 300 and data["gate"]["applied"] == 2000

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from citadel_acceptance.checks.database import probe as database_probe
 
@@ -13,6 +13,9 @@ from citadel_acceptance.checks.vector import probe as vector_probe
 from citadel_acceptance.target.data_api import IssuedKey
 from citadel_acceptance.target.gateway_client import Exchange
 from citadel_acceptance.verdict import Verdict
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 REQUEST_COUNTER = "model_requests_total"
 LOG_WAIT_S = 3.0
@@ -26,7 +29,7 @@ class Answer:
     counter_delta: float
 
 
-def scrape(session: Any) -> dict:
+def scrape(session: RunSession) -> dict:
     """The gateway's metrics now."""
     status, text = session.gateway.get_text(session.profile.gateway.metrics_path)
     if status != 200:
@@ -35,11 +38,10 @@ def scrape(session: Any) -> dict:
     return metrics_probe.parse(text)
 
 
-def ask(session: Any, key: IssuedKey, model: str, question: str) -> Answer:
+def ask(session: RunSession, key: IssuedKey, model: str, question: str) -> Answer:
     """Ask with retrieval, counting the model's requests before and after."""
     before = scrape(session)
-    probe = session.profile.raw["probe"]
-    exchange = session.api.ask_with_retrieval(key, model, question, top_k=3, max_tokens=probe["max_tokens"])
+    exchange = session.api.ask_with_retrieval(key, model, question, top_k=3, max_tokens=session.profile.probe.max_tokens)
     after = scrape(session)
     return Answer(exchange, metrics_probe.delta(before, after, REQUEST_COUNTER, model_name=model))
 
@@ -58,7 +60,7 @@ def citation_verdict(exchange: Exchange, document_id: str, title: str) -> Verdic
     return Verdict.from_problems("answer cites the document", problems, "document_id ∈ answer.citations", exchange.url)
 
 
-def request_log_rows(session: Any, request_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+def request_log_rows(session: RunSession, request_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
     """The request-log rows of the user's requests, waiting briefly for the gateway's asynchronous write."""
     dsn = session.profile.secret("database_dsn")
     deadline = time.monotonic() + LOG_WAIT_S
@@ -75,7 +77,7 @@ def request_log_problems(rows: Mapping[str, list[dict[str, Any]]]) -> list[str]:
             if len(found) != 1]
 
 
-def point_payload(session: Any, document_id: str) -> dict[str, Any] | None:
+def point_payload(session: RunSession, document_id: str) -> dict[str, Any] | None:
     """The document's point in the collection of the profile."""
     vector = session.profile.vector
     qdrant = vector_probe.client(vector.url, session.profile.secret("qdrant_api_key"))

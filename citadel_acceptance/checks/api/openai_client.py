@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import openai
 
-from citadel_acceptance.config.profile import GatewaySettings
+from citadel_acceptance.config.endpoints import GatewaySettings
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Where GPU facts come from, chosen by the profile's `[gpu] source`.
+"""Where GPU facts come from, chosen by the profile's `[gpu] source` (see citadel_acceptance.config.gpu).
 
 - `nvml`: the suite runs on the GPU host and reads NVML itself (`citadel_acceptance.checks.gpu.nvml`).
 - `gateway`: the gateway's `GET /health/gpu` answers a `GpuSnapshot` JSON (see `snapshot.py`).
@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
-from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.checks.gpu.nvml import read_nvml
 from citadel_acceptance.checks.gpu.snapshot import GpuDevice, GpuSnapshot, GpuUnavailable, throttle_names
+from citadel_acceptance.config.gpu import GpuSettings
 
-SOURCES = ("nvml", "gateway", "prometheus", "none")
+if TYPE_CHECKING:
+    from citadel_acceptance.config.profile import Profile
+
 MIB = 2**20
 # dcgm-exporter's default field names -> how each becomes a GpuDevice field (memory in MiB).
 DCGM_FIELDS: dict[str, str] = {
@@ -39,31 +40,6 @@ DCGM_FIELDS: dict[str, str] = {
 }
 INTEGER_FIELDS = {"ecc_uncorrected_volatile", "ecc_uncorrected_aggregate", "retired_pages_double_bit",
                   "remapped_rows_uncorrectable"}
-
-
-@dataclass(frozen=True)
-class GpuSettings:
-    """The profile's `[gpu]` table."""
-
-    source: str = "nvml"
-    gateway_path: str = "/health/gpu"
-    prometheus_url: str = ""
-    prometheus_selector: str = ""  # extra label matchers, e.g. Hostname="gpu-01"
-    load_s: float = 30.0  # how long the utilisation check loads the models
-    load_rps: float = 2.0
-    timeout_s: float = 10.0
-
-    @classmethod
-    def from_profile(cls, raw: dict[str, Any]) -> GpuSettings:
-        """The `[gpu]` table with defaults for what it leaves out."""
-        table = raw.get("gpu", {})
-        source = table.get("source", cls.source)
-        if source not in SOURCES:
-            raise SuiteConfigError(f"gpu.source must be one of {', '.join(SOURCES)}, not {source!r}")
-        return cls(source=source, gateway_path=table.get("gateway_path", cls.gateway_path),
-                   prometheus_url=table.get("prometheus_url", "").rstrip("/"),
-                   prometheus_selector=table.get("prometheus_selector", ""),
-                   load_s=float(table.get("load_s", cls.load_s)), load_rps=float(table.get("load_rps", cls.load_rps)))
 
 
 def from_gateway(base_url: str, path: str, verify: Any = True, timeout_s: float = 10.0) -> GpuSnapshot:
@@ -158,9 +134,9 @@ class GpuReader:
         self._first: GpuSnapshot | None = None
 
     @classmethod
-    def for_profile(cls, profile: Any) -> GpuReader:
-        """The reader a loaded profile asks for."""
-        return cls(GpuSettings.from_profile(profile.raw), profile.gateway.base_url, profile.gateway.verify_tls)
+    def for_profile(cls, profile: Profile) -> GpuReader:
+        """The reader a loaded profile asks for (its `[gpu]` section)."""
+        return cls(profile.gpu, profile.gateway.base_url, profile.gateway.verify_tls)
 
     def read(self) -> GpuSnapshot:
         """A fresh snapshot; GpuUnavailable with the source's reason when there is none."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citadel_acceptance.checks.gpu.snapshot import GpuUnavailable
 from citadel_acceptance.checks.gpu.sources import GpuReader
@@ -12,10 +12,13 @@ from citadel_acceptance.load import Bounds, EngineOptions, OpenLoop, chat_reques
 from citadel_acceptance.load.engine import RequestFactory
 from citadel_acceptance.load.records import RequestSpec
 
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
+
 IDLE_READINGS = 3
 
 
-def every_model_factory(session: Any, prompt: str, max_tokens: int = 64) -> RequestFactory:
+def every_model_factory(session: RunSession, prompt: str, max_tokens: int = 64) -> RequestFactory:
     """Streamed chat requests cycling over every model of the profile, each prompt unique (no cache hit)."""
     models = sorted(session.profile.models)
     key = session.profile.secret("api_key")
@@ -42,15 +45,14 @@ def _read_into(reader: GpuReader, target: dict[int, list[float]], names: dict[in
             target.setdefault(device.index, []).append(device.utilization_percent)
 
 
-def utilization_under_load(session: Any, reader: GpuReader, duration_s: float, rate_rps: float,
+def utilization_under_load(session: RunSession, reader: GpuReader, duration_s: float, rate_rps: float,
                            every_s: float = 1.0) -> UtilizationRun:
     """Read utilisation idle (a few readings), then every `every_s` while an open-loop load runs."""
     run = UtilizationRun()
     for _ in range(IDLE_READINGS):
         _read_into(reader, run.idle, run.names)
         time.sleep(every_s)
-    prompt = session.profile.raw.get("probe", {}).get("prompt", "Say hello.")
-    factory = every_model_factory(session, prompt)
+    factory = every_model_factory(session, session.profile.probe.prompt)
     options = EngineOptions(base_url=session.profile.gateway.base_url, timeout_s=session.profile.gateway.timeout_s,
                             verify=session.profile.gateway.verify_tls, progress=no_progress)
     outcome: dict[str, Any] = {}

@@ -10,66 +10,20 @@ import math
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
 from citadel_acceptance.checks.monitoring.forecast import SeriesForecast
-from citadel_acceptance.checks.performance.probe import LoadSettings, unique_prompts
+from citadel_acceptance.checks.performance.probe import unique_prompts
 from citadel_acceptance.checks.monitoring.prometheus import Alert, PrometheusProbe, Target
+from citadel_acceptance.config.monitoring import MonitoringSettings
+from citadel_acceptance.config.thresholds import Gate, Thresholds
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 SUCCESS, ERROR = "success", "error"
 REQUESTS_METRIC, DURATION_COUNT = "model_requests_total", "model_inference_duration_seconds_count"
-
-
-@dataclass(frozen=True)
-class MonitoringSettings:
-    """The profile's `[monitoring]` table."""
-
-    prometheus_url: str
-    timeout_s: float
-    scrape_jobs: tuple[str, ...]
-    rules: tuple[str, ...]
-    error_alert: str
-    anomaly_alert: str
-    metrics: dict[str, dict[str, Any]]
-    forecast_series: dict[str, list[str]]
-    forecast_window_s: float
-    forecast_min_points: int
-    error_prompt_words: int
-    error_burst_s: float
-    error_alert_window_s: float
-    anomaly_baseline_s: float
-    anomaly_spike_s: float
-    anomaly_spike_max_tokens: int
-    anomaly_spike_prompt: str
-    anomaly_alert_window_s: float
-
-    @classmethod
-    def from_profile(cls, raw: dict[str, Any]) -> MonitoringSettings:
-        """Defaults for what the profile leaves out."""
-        m = raw.get("monitoring", {})
-        return cls(
-            prometheus_url=str(m.get("prometheus_url", "")).rstrip("/"), timeout_s=float(m.get("timeout_s", 10.0)),
-            scrape_jobs=tuple(m.get("scrape_jobs", [])), rules=tuple(m.get("rules", [])),
-            error_alert=m.get("error_alert", "ModelInferenceErrors"),
-            anomaly_alert=m.get("anomaly_alert", "InferenceLatencyAnomaly"), metrics=dict(m.get("metrics", {})),
-            forecast_series=dict(m.get("forecast_series", {})),
-            forecast_window_s=float(m.get("forecast_window_s", 3600.0)),
-            forecast_min_points=int(m.get("forecast_min_points", 10)),
-            error_prompt_words=int(m.get("error_prompt_words", 40000)),
-            error_burst_s=float(m.get("error_burst_s", 60.0)),
-            error_alert_window_s=float(m.get("error_alert_window_s", 240.0)),
-            anomaly_baseline_s=float(m.get("anomaly_baseline_s", 120.0)),
-            anomaly_spike_s=float(m.get("anomaly_spike_s", 360.0)),
-            anomaly_spike_max_tokens=int(m.get("anomaly_spike_max_tokens", 512)),
-            anomaly_spike_prompt=m.get("anomaly_spike_prompt", "Write a long story about a lighthouse keeper, at least 500 words."),
-            anomaly_alert_window_s=float(m.get("anomaly_alert_window_s", 600.0)),
-        )
-
-
-def settings_of(session: Any) -> MonitoringSettings:
-    """The monitoring settings of a run's profile."""
-    return MonitoringSettings.from_profile(session.profile.raw)
 
 
 def wait_for_first_scrapes(probe: PrometheusProbe, jobs: tuple[str, ...], max_wait_s: float = 60.0) -> list[Target]:
@@ -125,12 +79,12 @@ def too_long_prompt(words: int) -> str:
     return " ".join(["monitoring"] * words)
 
 
-def read_gateway_metrics(session: Any) -> dict[metrics_probe.Sample, float]:
+def read_gateway_metrics(session: RunSession) -> dict[metrics_probe.Sample, float]:
     """Every sample of the gateway's /metrics, parsed; a failed read raises with the status."""
     return metrics_probe.parse(gateway_metrics_text(session))
 
 
-def gateway_metrics_text(session: Any) -> str:
+def gateway_metrics_text(session: RunSession) -> str:
     """The gateway's /metrics text, as Prometheus scrapes it; a failed read raises with the status."""
     status, text = session.gateway.get_text(session.profile.gateway.metrics_path)
     if status != 200:
@@ -138,16 +92,16 @@ def gateway_metrics_text(session: Any) -> str:
     return text
 
 
-def send_counted(session: Any, model: str, total: int, failing: int) -> CountedRequests:
+def send_counted(session: RunSession, model: str, total: int, failing: int) -> CountedRequests:
     """`total` chat requests to `model`, `failing` of them with a prompt too long for it, metrics read around them.
 
     Every prompt is unique, so no response cache answers instead of the model.
     """
-    settings = MonitoringSettings.from_profile(session.profile.raw)
-    max_tokens = LoadSettings.from_profile(session.profile.raw).max_tokens
+    settings = session.profile.monitoring
+    max_tokens = session.profile.load.max_tokens
     run = CountedRequests(model=model, metrics_url=f"{session.profile.gateway.base_url}{session.profile.gateway.metrics_path}")
     run.before = read_gateway_metrics(session)
-    prompts = unique_prompts(session.profile.raw["probe"]["prompt"], total - failing)
+    prompts = unique_prompts(session.profile.probe.prompt, total - failing)
     kinds = ["too long"] * failing + ["ordinary"] * (total - failing)
     kinds = [kinds[i] for i in sorted(range(total), key=lambda i: (i * 7919) % total)]  # interleaved, reproducibly
     for kind in kinds:
@@ -240,13 +194,13 @@ def watch_alert_during(probe: PrometheusProbe, watch: AlertWatch, provoke: Calla
     return watch
 
 
-def error_burst(session: Any, model: str, count: int) -> AlertWatch:
+def error_burst(session: RunSession, model: str, count: int) -> AlertWatch:
     """`count` requests to `model` that the model refuses (prompts too long), spread over the burst time,
     while the error alert is watched for the profile's window (counted from the burst's start)."""
-    settings = MonitoringSettings.from_profile(session.profile.raw)
+    settings = session.profile.monitoring
     watch = AlertWatch(settings.error_alert, model, settings.error_alert_window_s,
                        f"{count} requests refused by the model over {settings.error_burst_s:g} s")
-    max_tokens = LoadSettings.from_profile(session.profile.raw).max_tokens
+    max_tokens = session.profile.load.max_tokens
 
     def provoke(stop: threading.Event) -> None:
         gap = settings.error_burst_s / max(1, count - 1)
@@ -260,24 +214,24 @@ def error_burst(session: Any, model: str, count: int) -> AlertWatch:
     return watch_alert_during(session.prometheus, watch, provoke)
 
 
-def usual_traffic(session: Any, model: str) -> list[dict[str, Any]]:
+def usual_traffic(session: RunSession, model: str) -> list[dict[str, Any]]:
     """Short questions to `model` at the profile's normal rate for the anomaly baseline time."""
-    settings = MonitoringSettings.from_profile(session.profile.raw)
-    load = LoadSettings.from_profile(session.profile.raw)
+    settings = session.profile.monitoring
+    load = session.profile.load
     count = max(2, int(settings.anomaly_baseline_s * load.normal_rps))
     outcomes: list[dict[str, Any]] = []
     started = time.monotonic()
-    for i, prompt in enumerate(unique_prompts(session.profile.raw["probe"]["prompt"], count)):
+    for i, prompt in enumerate(unique_prompts(session.profile.probe.prompt, count)):
         time.sleep(max(0.0, started + i / load.normal_rps - time.monotonic()))
         exchange = session.gateway.chat(model, prompt, load.max_tokens)
         outcomes.append({"kind": "usual", "status": exchange.status, "elapsed_ms": round(exchange.elapsed_ms, 1)})
     return outcomes
 
 
-def latency_spike(session: Any, model: str) -> AlertWatch:
+def latency_spike(session: RunSession, model: str) -> AlertWatch:
     """Long answers from `model`, one after the other, for the spike time (or until the anomaly alert shows),
     while the anomaly alert is watched for the profile's window (counted from the spike's start)."""
-    settings = MonitoringSettings.from_profile(session.profile.raw)
+    settings = session.profile.monitoring
     watch = AlertWatch(settings.anomaly_alert, model, settings.anomaly_alert_window_s,
                        f"answers of {settings.anomaly_spike_max_tokens} tokens for up to {settings.anomaly_spike_s:g} s")
 
@@ -294,13 +248,13 @@ def latency_spike(session: Any, model: str) -> AlertWatch:
     return watch_alert_during(session.prometheus, watch, provoke)
 
 
-def sample_forecasts(session: Any) -> tuple[list[SeriesForecast], list[str]]:
+def sample_forecasts(session: RunSession) -> tuple[list[SeriesForecast], list[str]]:
     """Each `[monitoring.forecast_series]` resource sampled from Prometheus over the forecast window and fitted.
 
     Waits (within the window) until every series holds the minimum number of samples; returns the
     forecasts and the problems met (a series or its capacity missing, too few samples).
     """
-    settings = MonitoringSettings.from_profile(session.profile.raw)
+    settings = session.profile.monitoring
     probe: PrometheusProbe = session.prometheus
     step = max(1.0, settings.forecast_window_s / 240)
     deadline = time.monotonic() + min(settings.forecast_window_s, settings.forecast_min_points * step + 10)
@@ -345,15 +299,15 @@ def _key(metric: dict[str, str]) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((k, v) for k, v in metric.items() if k != "__name__"))
 
 
-def forecast_horizons(session: Any, targets: Any) -> dict[str, Any]:
+def forecast_horizons(session: RunSession, targets: Thresholds) -> dict[str, Gate]:
     """The horizon gate of each forecast resource (`monitoring.forecast_horizon_h`, per resource)."""
     return {resource: targets.resolve("monitoring.forecast_horizon_h", model=resource)
-            for resource in sorted(settings_of(session).forecast_series)}
+            for resource in sorted(session.profile.monitoring.forecast_series)}
 
 
-def ask_forecasts(session: Any, horizons_h: dict[str, float]) -> dict[str, list[dict[str, Any]]]:
+def ask_forecasts(session: RunSession, horizons_h: dict[str, float]) -> dict[str, list[dict[str, Any]]]:
     """Prometheus' own forecast (predict_linear over the forecast window) of each resource at its horizon."""
-    settings = settings_of(session)
+    settings = session.profile.monitoring
     queries = [f"predict_linear({settings.forecast_series[resource][0]}[{int(settings.forecast_window_s)}s], "
                f"{int(horizon_h * 3600)})" for resource, horizon_h in sorted(horizons_h.items())]
     return {query: session.prometheus.query(query) for query in queries}

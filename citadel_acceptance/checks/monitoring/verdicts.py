@@ -9,6 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from citadel_acceptance.checks.monitoring.forecast import SeriesForecast
 from citadel_acceptance.checks.monitoring.probe import DURATION_COUNT, ERROR, REQUESTS_METRIC, SUCCESS, AlertWatch, CountedRequests
 from citadel_acceptance.checks.monitoring.prometheus import Rule, Target
+from citadel_acceptance.config.monitoring import MetricFamily
 from citadel_acceptance.config.thresholds import Gate
 from citadel_acceptance.verdict import Verdict
 
@@ -53,19 +54,19 @@ def family_table(text: str) -> dict[str, dict[str, Any]]:
     return families
 
 
-def families_verdict(text: str, expected: Mapping[str, Mapping[str, Any]], where: str) -> tuple[Verdict, list[dict[str, Any]]]:
+def families_verdict(text: str, expected: Mapping[str, MetricFamily], where: str) -> tuple[Verdict, list[dict[str, Any]]]:
     """Every planned family exposed with its type, every sample with every planned label (non-empty), and
     every histogram series with exactly the planned bucket bounds (plus +Inf). Returns the table too."""
     families = family_table(text)
     problems, rows = [], []
     for name, spec in expected.items():
-        kind = spec.get("type", "")
+        kind = spec.type
         family = families.get(name) or families.get(name.removesuffix("_total"))
         if family is None:
             problems.append(f"{name} is not exposed")
             rows.append({"family": name, "expected type": kind, "exposed": "no"})
             continue
-        labels = list(spec.get("labels", []))
+        labels = list(spec.labels)
         samples = [labels_of for sample_name, labels_of in family["samples"]
                    if not FAMILY_SUFFIXES.get(kind) or sample_name.endswith(FAMILY_SUFFIXES[kind])]
         if family["type"] != kind:
@@ -81,7 +82,7 @@ def families_verdict(text: str, expected: Mapping[str, Mapping[str, Any]], where
         rows.append({"family": name, "expected type": kind, "exposed": family["type"], "samples": len(samples),
                      "labels seen": sorted({k for s in samples for k, v in s.items() if v and k != "le"}),
                      "expected labels": labels, "bucket bounds seen": bounds_seen,
-                     "expected bucket bounds": spec.get("buckets", "")})
+                     "expected bucket bounds": list(spec.buckets) if spec.buckets is not None else ""})
     verdict = Verdict.from_problems("planned metric families", problems,
                                     "for each planned family: exposed, of the planned type, every sample carrying every "
                                     "planned label with a value, every histogram series with exactly the planned bucket "
@@ -89,10 +90,10 @@ def families_verdict(text: str, expected: Mapping[str, Mapping[str, Any]], where
     return verdict, rows
 
 
-def _bucket_problems(name: str, family: Mapping[str, Any], spec: Mapping[str, Any], problems: list[str]) -> str:
-    if "buckets" not in spec:
+def _bucket_problems(name: str, family: Mapping[str, Any], spec: MetricFamily, problems: list[str]) -> str:
+    if spec.buckets is None:
         return ""
-    wanted = sorted(float(b) for b in spec["buckets"]) + [math.inf]
+    wanted = sorted(float(b) for b in spec.buckets) + [math.inf]
     per_series: dict[tuple[tuple[str, str], ...], list[float]] = {}
     for sample_name, labels in family["samples"]:
         if sample_name.endswith("_bucket"):

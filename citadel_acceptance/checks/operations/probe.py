@@ -11,7 +11,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psycopg
 from psycopg import sql
@@ -19,6 +19,9 @@ from psycopg.conninfo import make_conninfo
 
 from citadel_acceptance.checks.api import health
 from citadel_acceptance.target.data_api import IssuedKey
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 COMMAND_TIMEOUT_S = 300
 
@@ -33,7 +36,7 @@ class Recovery:
     observed: list[tuple[float, str]] = field(default_factory=list)
 
 
-def wait_for_recovery(session: Any, service: str, limit_s: float) -> Recovery:
+def wait_for_recovery(session: RunSession, service: str, limit_s: float) -> Recovery:
     """Poll the health report until `service` is healthy again, for at most `limit_s` seconds."""
     recovery = Recovery(service=service, limit_s=limit_s)
     started = time.monotonic()
@@ -84,17 +87,20 @@ def fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
     return found
 
 
-def backup_round_trip(session: Any, values: dict[str, str]) -> BackupCheck:
+def backup_round_trip(session: RunSession, values: dict[str, str]) -> BackupCheck:
     """Back up with the profile's command, restore into a scratch database, compare, drop the scratch database."""
-    ops = session.profile.raw.get("operations", {})
+    ops = session.profile.operations
     admin_dsn = session.profile.secret("database_admin_dsn")
     check = BackupCheck(database=f"citadel_restore_{session.run_id.replace('-', '_')}"[:60])
+    if not (ops.backup_command and ops.restore_command):
+        check.error = "the profile names no backup or restore command: set [operations] backup_command and restore_command"
+        return check
     with tempfile.TemporaryDirectory() as scratch:
         dump = str(Path(scratch) / "citadel.dump")
         fields = {**values, "file": dump, "database": check.database}
         check.source = fingerprints(admin_dsn)
         try:
-            if _run(_command(ops["backup_command"], **fields), check) and _run(_command(ops["restore_command"], **fields), check):
+            if _run(_command(ops.backup_command, **fields), check) and _run(_command(ops.restore_command, **fields), check):
                 check.restored = fingerprints(make_conninfo(admin_dsn, dbname=check.database))
         finally:
             with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
@@ -128,7 +134,7 @@ class ConfigChange:
     audit: list[dict[str, Any]] = field(default_factory=list)
 
 
-def change_and_roll_back(session: Any, setting: str, new_value: Any) -> ConfigChange:
+def change_and_roll_back(session: RunSession, setting: str, new_value: Any) -> ConfigChange:
     """Read the config, change one setting, roll back, and read the audit trail."""
     gw = session.gateway
     current = gw.request("GET", "/admin/config")
@@ -178,7 +184,7 @@ class KeyLifecycle:
     statuses: dict[str, int] = field(default_factory=dict)
 
 
-def key_lifecycle(session: Any, key: IssuedKey) -> KeyLifecycle:
+def key_lifecycle(session: RunSession, key: IssuedKey) -> KeyLifecycle:
     """List the key, rotate it (old and new value tried), revoke it (new value tried again)."""
     gw, path = session.gateway, session.profile.gateway.planned_models_path
     life = KeyLifecycle()

@@ -3,40 +3,21 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
 from citadel_acceptance.load import (Bounds, EngineOptions, LoadRun, OpenLoop, chat_request_factory,
                                      latency_histogram_png, latency_timeline_png, nearest_rank, no_progress,
                                      records_csv, stderr_progress)
-from citadel_acceptance.config.thresholds import Gate
+from citadel_acceptance.config.thresholds import Gate, Thresholds
 from citadel_acceptance.verdict import Verdict
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 CACHE_METRIC = "citadel_cache_requests_total"
 CPU_METRIC, MEMORY_METRIC, MEMORY_TOTAL_METRIC = ("system_cpu_usage_percent", "system_memory_usage_bytes",
                                                   "system_memory_total_bytes")
-
-
-@dataclass(frozen=True)
-class LoadSettings:
-    """The profile's `[load]` table: window, warm-up, request shape, normal load."""
-
-    window_s: float
-    warmup_s: float
-    max_tokens: int
-    prompt: str
-    normal_rps: float
-    arrivals: str
-    seed: int
-
-    @classmethod
-    def from_profile(cls, raw: dict[str, Any]) -> LoadSettings:
-        """Defaults for what the profile leaves out."""
-        load = raw.get("load", {})
-        return cls(window_s=float(load.get("window_s", 60)), warmup_s=float(load.get("warmup_s", 10)),
-                   max_tokens=int(load.get("max_tokens", 64)), prompt=load.get("prompt", raw["probe"]["prompt"]),
-                   normal_rps=float(load.get("normal_rps", 5)), arrivals=load.get("arrivals", "poisson"),
-                   seed=int(load.get("seed", 2026)))
 
 
 @dataclass
@@ -58,11 +39,11 @@ def _options(base_url: str, verify: Any, timeout_s: float, quiet: bool) -> Engin
                          progress=no_progress if quiet else stderr_progress)
 
 
-def model_load(session: Any, model: str, rate: float, stream: bool = True, base_url: str | None = None,
+def model_load(session: RunSession, model: str, rate: float, stream: bool = True, base_url: str | None = None,
                api_key: str | None = None, path: str | None = None, max_tokens: int | None = None,
                upstream_model: str | None = None, quiet: bool = False) -> LoadRun:
     """An open-loop chat load on one model for the profile's warm-up plus window, bounded in count too."""
-    settings = LoadSettings.from_profile(session.profile.raw)
+    settings = session.profile.load
     gateway = session.profile.gateway
     total_s = settings.warmup_s + settings.window_s
     count = int(rate * total_s) + 2
@@ -167,10 +148,10 @@ class CacheProbe:
     second_header: str
 
 
-def ask_twice(session: Any, model: str) -> CacheProbe:
+def ask_twice(session: RunSession, model: str) -> CacheProbe:
     """Ask one deterministic question twice (the cache may answer the second), counting cache hits."""
-    prompt = unique_prompts(session.profile.raw["probe"]["prompt"], 1)[0]
-    max_tokens = session.profile.raw["probe"]["max_tokens"]
+    prompt = unique_prompts(session.profile.probe.prompt, 1)[0]
+    max_tokens = session.profile.probe.max_tokens
     first = session.gateway.chat(model, prompt, max_tokens, cacheable=True)
     status, before = session.gateway.get_text(session.profile.gateway.metrics_path)
     second = session.gateway.chat(model, prompt, max_tokens, cacheable=True)
@@ -193,11 +174,11 @@ def cache_problems(probe: CacheProbe) -> list[str]:
     return problems
 
 
-def serve_normal_load(session: Any) -> tuple[LoadRun, ResourceSamples]:
+def serve_normal_load(session: RunSession) -> tuple[LoadRun, ResourceSamples]:
     """The profile's normal load on the first model while the host's resources are read every second."""
     import threading
 
-    settings = LoadSettings.from_profile(session.profile.raw)
+    settings = session.profile.load
     samples = ResourceSamples()
     done = threading.Event()
 
@@ -222,18 +203,17 @@ def serve_normal_load(session: Any) -> tuple[LoadRun, ResourceSamples]:
     return run, samples
 
 
-def direct_and_through(session: Any, model: str, rate: float) -> tuple[LoadRun, LoadRun]:
+def direct_and_through(session: RunSession, model: str, rate: float) -> tuple[LoadRun, LoadRun]:
     """The same small requests straight to the model's service, then through the gateway, at `rate`."""
-    service = session.profile.models[model]
-    direct_url = session.profile.services[service]
-    upstream = session.profile.raw.get("services", {}).get(service, {}).get("model", model)
+    service = session.profile.services[session.profile.models[model].service]
+    direct_url, upstream = service.url, service.model or model
     direct = model_load(session, model, rate, stream=False, base_url=direct_url, api_key="", path="/v1/chat/completions",
                         max_tokens=4, upstream_model=upstream, quiet=True)
     through = model_load(session, model, rate, stream=False, max_tokens=4, quiet=True)
     return direct, through
 
 
-def streaming_target_problems(run: LoadRun, targets: Any, model: str) -> list[str]:
+def streaming_target_problems(run: LoadRun, targets: Thresholds, model: str) -> list[str]:
     """TTFT and TPOT p95 against `latency.ttft_ms` and `latency.tpot_ms`, where the profile sets them."""
     problems = []
     summary = run.summary()

@@ -16,28 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from citadel_acceptance.config.security import FuzzSettings
+
 SERVER_ERROR, IGNORED_AUTH = "ST101", "ST401"
 CHECKS = "not_a_server_error,ignored_auth"
-
-
-@dataclass(frozen=True)
-class FuzzSettings:
-    """How much Schemathesis generates: examples per operation, its seed, phases, and a time limit."""
-
-    max_examples: int = 3
-    seed: int = 20261124
-    phases: str = "examples,fuzzing,stateful"
-    negative_only: tuple[str, ...] = ("/v1/chat/completions",)
-    timeout_s: float = 300.0
-
-    @classmethod
-    def from_profile(cls, security: Mapping[str, Any]) -> FuzzSettings:
-        """The `[security.fuzz]` table of a profile (every key optional)."""
-        raw = security.get("fuzz", {})
-        return cls(max_examples=int(raw.get("max_examples", cls.max_examples)), seed=int(raw.get("seed", cls.seed)),
-                   phases=str(raw.get("phases", cls.phases)),
-                   negative_only=tuple(raw.get("negative_only", cls.negative_only)),
-                   timeout_s=float(raw.get("timeout_s", cls.timeout_s)))
 
 
 @dataclass

@@ -11,7 +11,7 @@ import ssl
 import time
 import warnings
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -21,6 +21,9 @@ from citadel_acceptance.checks.security import api_fuzz
 from citadel_acceptance.checks.security import audit_chain as audit_chain_spec
 from citadel_acceptance.target.data_api import IssuedKey
 from citadel_acceptance.target.gateway_client import Exchange
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 METHODS = ("get", "post", "put", "delete", "patch")
 THREAT_METRIC = "citadel_threats_detected_total"
@@ -36,35 +39,34 @@ class Endpoint:
     path: str
 
 
-def openapi_path(session: Any) -> str:
+def openapi_path(session: RunSession) -> str:
     """Where the gateway publishes its OpenAPI document (the profile's security.openapi_path)."""
-    return session.profile.raw.get("security", {}).get("openapi_path", "/openapi.json")
+    return session.profile.security.openapi_path
 
 
-def openapi_url(session: Any) -> str:
+def openapi_url(session: RunSession) -> str:
     """The full URL of the gateway's OpenAPI document."""
     return session.profile.gateway.base_url + openapi_path(session)
 
 
-def openapi_document(session: Any) -> tuple[dict[str, Any], Exchange]:
+def openapi_document(session: RunSession) -> tuple[dict[str, Any], Exchange]:
     """The gateway's OpenAPI document ({} when it cannot be read), and the exchange that fetched it."""
     ex = session.gateway.request("GET", openapi_path(session), auth=False)
     return (ex.body if isinstance(ex.body, dict) else {}), ex
 
 
-def public_paths(session: Any) -> set[str]:
+def public_paths(session: RunSession) -> set[str]:
     """The paths the profile allows without a key."""
-    return set(session.profile.raw.get("security", {}).get("public_paths", []))
+    return set(session.profile.security.public_paths)
 
 
-def fuzz(session: Any, authorization: str) -> api_fuzz.FuzzReport:
+def fuzz(session: RunSession, authorization: str) -> api_fuzz.FuzzReport:
     """Schemathesis against the OpenAPI document with the profile's `[security.fuzz]` settings."""
-    settings = api_fuzz.FuzzSettings.from_profile(session.profile.raw.get("security", {}))
     verify = None if session.profile.gateway.verify_tls else "false"
-    return api_fuzz.run_schemathesis(openapi_url(session), authorization, settings, verify)
+    return api_fuzz.run_schemathesis(openapi_url(session), authorization, session.profile.security.fuzz, verify)
 
 
-def endpoints(session: Any) -> tuple[list[Endpoint], Exchange]:
+def endpoints(session: RunSession) -> tuple[list[Endpoint], Exchange]:
     """Every operation of the gateway's OpenAPI document (the profile names where it is)."""
     document, ex = openapi_document(session)
     paths = document.get("paths", {})
@@ -74,33 +76,33 @@ def endpoints(session: Any) -> tuple[list[Endpoint], Exchange]:
     return found, ex
 
 
-def protected(session: Any, found: list[Endpoint]) -> list[Endpoint]:
+def protected(session: RunSession, found: list[Endpoint]) -> list[Endpoint]:
     """The endpoints the profile does not list as public."""
     public = public_paths(session)
     return [e for e in found if e.path not in public]
 
 
-def try_each(session: Any, found: list[Endpoint], authorization: bool | str) -> list[Exchange]:
+def try_each(session: RunSession, found: list[Endpoint], authorization: bool | str) -> list[Exchange]:
     """One request per endpoint with the given Authorization (False: none), a small JSON body where one fits."""
     body = {"model": sorted(session.profile.models)[0], "messages": [{"role": "user", "content": "hi"}]}
     return [session.gateway.request(e.method, e.path, body if e.method in ("POST", "PUT", "PATCH") else None,
                                     auth=authorization) for e in found]
 
 
-def revoked_key(session: Any) -> str:
+def revoked_key(session: RunSession) -> str:
     """A key issued to this run and revoked at once: its Authorization value."""
     key = session.run_data.issue_key("revoked")
     session.gateway.request("DELETE", f"{session.profile.gateway.admin_keys_path}/{key.id}")
     return key.authorization
 
 
-def burst(session: Any, key: IssuedKey, count: int) -> list[Exchange]:
+def burst(session: RunSession, key: IssuedKey, count: int) -> list[Exchange]:
     """`count` cheap authenticated requests in a row with one key (the planned model list)."""
     path = session.profile.gateway.planned_models_path
     return [session.gateway.request("GET", path, auth=key.authorization) for _ in range(count)]
 
 
-def after_retry(session: Any, key: IssuedKey, retry_after: str, limit_s: float) -> Exchange | None:
+def after_retry(session: RunSession, key: IssuedKey, retry_after: str, limit_s: float) -> Exchange | None:
     """Wait as the 429 asked (at most `limit_s`), then try again; None when Retry-After was unusable."""
     try:
         wait = float(retry_after)
@@ -110,7 +112,7 @@ def after_retry(session: Any, key: IssuedKey, retry_after: str, limit_s: float) 
     return session.gateway.request("GET", session.profile.gateway.planned_models_path, auth=key.authorization)
 
 
-def abusive_requests(session: Any) -> dict[str, Exchange]:
+def abusive_requests(session: RunSession) -> dict[str, Exchange]:
     """Oversized, malformed and out-of-range requests, as a careless or hostile client sends them."""
     gw, chat = session.gateway, session.profile.gateway.chat_path
     model = sorted(session.profile.models)[0]
@@ -206,7 +208,7 @@ def canary() -> str:
     return f"CANARY-{secrets.token_hex(4).upper()}"
 
 
-def injection_attempts(session: Any, key: IssuedKey, samples: int) -> dict[str, Any]:
+def injection_attempts(session: RunSession, key: IssuedKey, samples: int) -> dict[str, Any]:
     """Direct (in the user's message) and indirect (in a retrieved document) injections; each answer kept."""
     from citadel_acceptance.checks.api import journey
     from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
@@ -242,7 +244,7 @@ def sha256_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def cross_user(session: Any, key: IssuedKey, document_id: str) -> tuple[dict[str, Exchange], Exchange]:
+def cross_user(session: RunSession, key: IssuedKey, document_id: str) -> tuple[dict[str, Exchange], Exchange]:
     """This user's attempts at another user's document, and a read of an id that does not exist."""
     gw, docs = session.gateway, session.profile.gateway.documents_path
     answers = {"read": gw.request("GET", f"{docs}/{document_id}", auth=key.authorization),

@@ -8,7 +8,7 @@ from __future__ import annotations
 from citadel_acceptance.checks.soak.analysis import LatencyWindow, MemoryFit, SoakResult, analyse, fit_line, latency_windows
 from citadel_acceptance.checks.soak.checkpoint import Checkpoint, CheckpointStore, RequestRow, SampleRow
 from citadel_acceptance.checks.soak.runner import ProcessWatcher, SoakOutcome, SoakRun, resume_hint, run_once
-from citadel_acceptance.checks.soak.settings import SoakSettings
+from citadel_acceptance.config.soak import SoakSettings
 from citadel_acceptance.checks.soak.verdicts import (FORMULAS, GATE_KEYS, availability_verdict, drift_verdict,
                                               duration_verdict, error_verdict, incomplete_verdict,
                                               memory_forecast_verdict, memory_slope_verdict, report, restart_verdict)

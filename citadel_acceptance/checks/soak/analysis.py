@@ -10,7 +10,7 @@ from typing import Any, Sequence
 
 from citadel_acceptance.load import nearest_rank
 from citadel_acceptance.checks.soak.checkpoint import Checkpoint, RequestRow, SampleRow
-from citadel_acceptance.checks.soak.settings import SoakSettings
+from citadel_acceptance.config.soak import SoakSettings
 
 MB = 10**6
 DAY_S = 86400.0

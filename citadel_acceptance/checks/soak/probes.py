@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 import psutil
 
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
 from citadel_acceptance.checks.gpu import GpuReader, GpuUnavailable
-from citadel_acceptance.checks.soak.settings import SoakSettings
+from citadel_acceptance.config.soak import SoakSettings
 from citadel_acceptance.target.base import Target
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 Identity = dict[str, float]  # {"pid": ..., "create_time": ...}
 
@@ -131,7 +134,7 @@ def _restarts_from_metrics(url: str, verify: Any, timeout_s: float) -> Callable[
     return read
 
 
-def probes_for(session: Any, settings: SoakSettings) -> SoakProbes:
+def probes_for(session: RunSession, settings: SoakSettings) -> SoakProbes:
     """The probes the profile and the target allow (memory and restarts may be unavailable, with a reason)."""
     gateway = session.profile.gateway
     metrics_url = f"{gateway.base_url}{gateway.metrics_path}"
@@ -168,7 +171,7 @@ def probes_for(session: Any, settings: SoakSettings) -> SoakProbes:
                       gpu=None if gpu.unavailable_reason() else gpu)
 
 
-def _optional_secret(session: Any, name: str) -> str:
+def _optional_secret(session: RunSession, name: str) -> str:
     try:
         return session.profile.secret(name) if name in session.profile.secret_vars else ""
     except Exception:

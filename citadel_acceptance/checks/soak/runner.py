@@ -18,16 +18,19 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from citadel_acceptance.load import Bounds, EngineOptions, OpenLoop, chat_request_factory, no_progress, run_load
 from citadel_acceptance.checks.soak import plots
 from citadel_acceptance.checks.soak.analysis import ENDED, MB, SoakResult, analyse
 from citadel_acceptance.checks.soak.checkpoint import Checkpoint, CheckpointStore, RequestRow, SampleRow
 from citadel_acceptance.checks.soak.probes import Identity, SoakProbes, probes_for
-from citadel_acceptance.checks.soak.settings import SoakSettings
+from citadel_acceptance.config.soak import SoakSettings
 from citadel_acceptance.checks.soak.verdicts import incomplete_verdict, report
 from citadel_acceptance.verdict import Verdict
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 Progress = Callable[[str], None]
@@ -179,7 +182,7 @@ def resume_hint(run_id: str) -> str:
 class SoakRun:
     """One start (or resume) of a stability run against the session's target."""
 
-    def __init__(self, session: Any, settings: SoakSettings, progress: Progress = stderr_line) -> None:
+    def __init__(self, session: RunSession, settings: SoakSettings, progress: Progress = stderr_line) -> None:
         self.session = session
         self.progress = progress
         run_id = settings.run_id or session.run_id
@@ -328,12 +331,12 @@ class SoakRun:
 _OUTCOMES: dict[int, SoakOutcome | BaseException] = {}
 
 
-def run_once(session: Any, on_interrupt: InterruptSink | None = None, progress: Progress = stderr_line) -> SoakOutcome:
+def run_once(session: RunSession, on_interrupt: InterruptSink | None = None, progress: Progress = stderr_line) -> SoakOutcome:
     """The stability run of this run of the suite: run (or resume) it the first time, then the same outcome."""
     key = id(session)
     if key not in _OUTCOMES:
         try:
-            _OUTCOMES[key] = SoakRun(session, SoakSettings.from_profile(session.profile.raw), progress).run(on_interrupt)
+            _OUTCOMES[key] = SoakRun(session, session.profile.soak, progress).run(on_interrupt)
         except KeyboardInterrupt:
             raise
         except Exception as exc:

@@ -2,15 +2,18 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from citadel_acceptance.checks.vector import corpus
 
 from citadel_acceptance.checks.vector import probe as vector_probe
 from citadel_acceptance.load.metrics import nearest_rank
-from citadel_acceptance.config.profile import VectorSettings
+from citadel_acceptance.config.endpoints import VectorSettings
 from citadel_acceptance.config.thresholds import Gate
 from citadel_acceptance.verdict import Verdict
+
+if TYPE_CHECKING:
+    from citadel_acceptance.run.session import RunSession
 
 
 def collection_verdict(facts: vector_probe.CollectionFacts, expected: VectorSettings) -> Verdict:
@@ -54,7 +57,7 @@ def filter_verdict(found: Any, department: str) -> Verdict:
     return Verdict.from_problems("metadata filter", problems, f"∀ found: metadata.department == {department}", found.url)
 
 
-def ensure_sample(session: Any, count: int) -> int:
+def ensure_sample(session: RunSession, count: int) -> int:
     """Store the seeded sample of documents once per run (as one run-owned user); returns documents stored."""
     run_data = session.run_data
     # The bulk loader is an operator's tool (admin role): 100 documents would exceed a user key's rate limit.

@@ -1,4 +1,4 @@
-"""The stability run's settings: the profile's `[soak]` table (every value overridable with `-D soak.NAME=...`)."""
+"""The stability run (T2-008): the `[soak]` section (every value overridable with `-D soak.NAME=...`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
@@ -18,8 +18,9 @@ class SoakSettings:
     `interval_s` the sampling interval (health, memory, connections, GPUs, processes); `window_s` the
     latency window; `warmup_s` the start left out of the latency windows and the memory fit;
     `checkpoint_every_s` how much load runs between two checkpoints; `plot_every_s` how often the
-    interim plots and report are rewritten. `checkpoint_dir` '' means `<reports_dir>/soak`; `run_id`
-    '' means this run's id (give an earlier one to resume it).
+    interim plots and report are rewritten. `model` '' means the profile's first model (the loader fills
+    it in); `checkpoint_dir` '' means `<reports_dir>/soak`; `run_id` '' means this run's id (give an
+    earlier one to resume it).
     """
 
     duration_s: float = 259200.0
@@ -38,18 +39,6 @@ class SoakSettings:
     memory_source: str = "process"
     memory_metric: str = "process_resident_memory_bytes"
     restart_source: str = "stack"
-
-    @classmethod
-    def from_profile(cls, raw: dict[str, Any]) -> SoakSettings:
-        """The `[soak]` table with defaults for what it leaves out; the model defaults to the first of the profile."""
-        table = dict(raw.get("soak", {}))
-        fields = cls.__dataclass_fields__
-        values = {name: type(getattr(cls, name))(table[name]) for name in fields if name in table}
-        if not values.get("model"):
-            values["model"] = sorted(raw.get("models", {}))[0] if raw.get("models") else ""
-        settings = cls(**values)
-        settings.validate()
-        return settings
 
     def validate(self) -> None:
         """Raise SuiteConfigError naming the first value that cannot make a soak."""

@@ -1,0 +1,22 @@
+"""The catalog of faults the embedded stack can be started with (self-test only): one registry, one spec format.
+
+A fault is named at launch as ``name`` or ``name:arg:arg`` (``--fault slow_model:phi3:2500``, or
+``-D faults=...`` for behave). Each is defined once, in ``catalog.py``, with the part it breaks (gateway,
+vector_store, postgres, prometheus, stack), what it does and its argument form. The gateway, the vector
+store, Prometheus' configuration and the launcher parse the specs they are given with ``FaultSet.parse``
+(typed, validated arguments) and ask ``SLOW_MODEL in faults``, ``faults.value(SLOW_QUERY, 0)``.
+
+    python -m citadel_stack.faults     # the catalog as a Markdown table (docs/faults.md)
+"""
+from __future__ import annotations
+
+from .catalog import *  # noqa: F401,F403 (CATALOG and one constant per fault)
+from .catalog import CATALOG
+from .fault_set import FaultSet, fault_name, for_part, validate_faults
+from .model import Arg, Catalog, Fault, FaultSpec, Part
+from .table import catalog_page
+
+
+def parse_spec(spec: object) -> FaultSpec:
+    """One spec parsed against the catalog (``slow_model:phi3:2500`` -> SLOW_MODEL with ``("phi3", 2500)``)."""
+    return CATALOG.parse(spec)
