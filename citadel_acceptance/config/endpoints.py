@@ -63,6 +63,11 @@ class VectorSettings:
     collection: str = ""
     vector_size: int = 0
     distance: str = "Cosine"
+    # The payload fields retrieval filters on: each needs a payload index (a strict-mode Qdrant refuses
+    # filters on unindexed fields, and an unindexed filter scans every point).
+    filter_fields: tuple[str, ...] = ("owner",)
+    # How long the recall scenario waits for the collection to index its sample (seconds).
+    index_wait_s: float = 120.0
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "url", self.url.rstrip("/"))

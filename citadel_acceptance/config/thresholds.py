@@ -49,11 +49,18 @@ class Threshold:
 
 @dataclass(frozen=True)
 class ThresholdOverride:
-    """One `[overrides."KEY"]`: the number a profile applies instead of the plan's, and why."""
+    """One `[overrides."KEY"]`: the number a profile applies instead of the plan's, and why.
+
+    `calibrated` names a figure the target measured on this machine (see citadel_acceptance.target.calibration):
+    the applied number is then `factor` times that figure, used only where it is looser than the plan's
+    (a fast machine keeps the plan's number, and nothing is relaxed).
+    """
 
     value: float | None = None
     per_model: Mapping[str, float] = field(default_factory=frozen_map)
     reason: str = ""
+    calibrated: str = ""
+    factor: float = 1.0
 
     def pick(self, model: str | None) -> float | None:
         """The number for `model` (its own where it has one), else the single value."""
@@ -115,23 +122,29 @@ class Thresholds:
     """Resolves gates from the profile's `[thresholds]` and `[overrides]` sections."""
 
     def __init__(self, profile_name: str, thresholds: Mapping[str, Threshold],
-                 overrides: Mapping[str, ThresholdOverride]) -> None:
+                 overrides: Mapping[str, ThresholdOverride], calibration: Mapping[str, float] | None = None) -> None:
         self.profile_name = profile_name
         self._thresholds = thresholds
         self._overrides = overrides
+        self.calibration = dict(calibration or {})
         self.resolved: list[Gate] = []
 
     @classmethod
-    def from_profile(cls, profile: Profile) -> Thresholds:
-        """The thresholds of a loaded profile."""
-        return cls(profile.name, profile.thresholds, profile.overrides)
+    def from_profile(cls, profile: Profile, calibration: Mapping[str, float] | None = None) -> Thresholds:
+        """The thresholds of a loaded profile; `calibration` holds the figures the target measured, if any."""
+        return cls(profile.name, profile.thresholds, profile.overrides, calibration)
 
     @classmethod
-    def from_tables(cls, profile_name: str, thresholds: Mapping[str, Any], overrides: Mapping[str, Any]) -> Thresholds:
+    def from_tables(cls, profile_name: str, thresholds: Mapping[str, Any], overrides: Mapping[str, Any],
+                    calibration: Mapping[str, float] | None = None) -> Thresholds:
         """Thresholds from tables written as a profile writes them (checked like a profile's)."""
         where = Path(f"<{profile_name}>")
-        return cls(profile_name, value(dict(thresholds), Mapping[str, Threshold], "thresholds", where),
-                   value(dict(overrides), Mapping[str, ThresholdOverride], "overrides", where))
+        typed = value(dict(thresholds), Mapping[str, Threshold], "thresholds", where)
+        typed_overrides = value(dict(overrides), Mapping[str, ThresholdOverride], "overrides", where)
+        problems = threshold_problems(typed, typed_overrides)
+        if problems:
+            raise SuiteConfigError(f"profile {where}: " + "; ".join(problems))
+        return cls(profile_name, typed, typed_overrides, calibration)
 
     def resolve(self, key: str, spec: float | None = None, model: str | None = None) -> Gate:
         """The gate for `key`: spec from the feature file when given, else the profile's plan value."""
@@ -151,7 +164,9 @@ class Thresholds:
             raise SuiteConfigError(f"threshold {key!r} has no value for model {model!r} in profile {self.profile_name!r}")
         applied, applied_source, reason = spec_value, "spec", ""
         override = self._overrides.get(key)
-        if override is not None:
+        if override is not None and override.calibrated:
+            applied, applied_source, reason = self._calibrated(key, override, threshold.compare, applied)
+        elif override is not None:
             overridden = override.pick(model)
             if overridden is not None:
                 applied = float(overridden)
@@ -162,6 +177,25 @@ class Thresholds:
                     applied_source=applied_source, reason=reason)
         self.resolved.append(gate)
         return gate
+
+    def _calibrated(self, key: str, override: ThresholdOverride, compare: str, spec: float) -> tuple[float, str, str]:
+        """(applied, source, reason) of an override relative to a calibration figure; the plan's number where
+        the calibrated one would be stricter."""
+        figure = override.calibrated
+        if figure not in self.calibration:
+            measured = ", ".join(sorted(self.calibration)) or "none"
+            raise SuiteConfigError(
+                f"the override of {key!r} in profile {self.profile_name!r} is relative to the calibration figure "
+                f"{figure!r}, which this target did not measure (measured: {measured}); only the embedded stack "
+                "calibrates: give the override a `value` for another target")
+        measured = float(self.calibration[figure])
+        calibrated = round(override.factor * measured, 3)
+        looser = calibrated > spec if compare in ("<", "<=") else calibrated < spec
+        source = (f"calibrated on this machine: {override.factor:g} x {figure} "
+                  f"({measured:g}, measured when the stack started)")
+        if not looser:
+            return spec, f"the plan's value (the calibrated {calibrated:g} = {source} is not looser)", ""
+        return calibrated, source, f"{override.reason} [{source}]"
 
     def defines(self, key: str) -> bool:
         """Whether the profile sets a threshold for `key` (some gates only report without one)."""
@@ -183,6 +217,10 @@ def threshold_problems(thresholds: Mapping[str, Threshold], overrides: Mapping[s
         if threshold.value is None and not threshold.per_model:
             problems.append(f"thresholds.{name} needs `value` or `per_model`")
     for name, override in overrides.items():
+        if override.calibrated and (override.value is not None or override.per_model):
+            problems.append(f"overrides.{name}: give either `calibrated` (with `factor`) or a value, not both")
+        if override.calibrated and override.factor <= 0:
+            problems.append(f"overrides.{name}.factor must be above 0, not {override.factor:g}")
         if name not in thresholds:
             problems.append(f"overrides.{name} overrides a threshold the profile does not define")
         if not override.reason:

@@ -201,7 +201,7 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
         raise
     gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
     run_data = RunData(new_run_id(), DataApi(gateway), redactor)
-    return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile), redactor=redactor,
+    return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile, target.calibration), redactor=redactor,
                       gateway=gateway, target=target,
                       startup_s=round(time.monotonic() - t0, 2), run_data=run_data)
 

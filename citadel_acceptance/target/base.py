@@ -53,6 +53,11 @@ class Target:
         return None
 
     @property
+    def calibration(self) -> dict[str, float]:
+        """Figures measured on this machine that a profile's thresholds may be relative to (none for a deployment)."""
+        return {}
+
+    @property
     def secrets(self) -> tuple[str, ...]:
         """Secrets the target holds that no profile variable names (the redactor learns them)."""
         return ()

@@ -6,13 +6,16 @@ secrets it made into the variables the profile names.
 """
 from __future__ import annotations
 
+import fcntl
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from citadel_acceptance.config.profile import Profile
 from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
+from citadel_acceptance.target import calibration
 from citadel_acceptance.target.base import ProcessIdentity, Target
 from citadel_stack import launcher
 from citadel_stack.model_service import ModelUnavailable
@@ -49,6 +52,7 @@ class EmbeddedTarget(Target):
     started: bool = False
     keep: bool = False
     kind: str = "embedded"
+    figures: dict[str, float] = field(default_factory=dict)
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -72,7 +76,34 @@ class EmbeddedTarget(Target):
             var = pointed.secret_vars.get(name)
             if var:
                 os.environ[var] = value
-        return cls(stack_dir=stack_dir, state=state, started=started, keep=keep), pointed
+        target = cls(stack_dir=stack_dir, state=state, started=started, keep=keep)
+        try:
+            target.figures = target.calibrate(pointed)
+        except calibration.CalibrationError as exc:
+            target.close()
+            raise EnvironmentNotReady(f"the embedded stack's model services could not be calibrated: {exc}") from exc
+        return target, pointed
+
+    def calibrate(self, profile: Profile) -> dict[str, float]:
+        """The stack's calibration figures: measured once per stack (the first run to need them measures, under
+        a lock, and records them in the stack's state), then read back by every later run."""
+        with open(self.stack_dir / ".calibration.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            state = StackState.load(self.stack_dir) or self.state
+            recorded = state.settings.get("calibration") if state else None
+            if recorded:
+                print(f"[calibration] recorded when the stack started: {calibration.describe(recorded)}", flush=True)
+                return dict(recorded)
+            figures = calibration.calibrate(*_calibration_services(profile))
+            if state is not None:
+                state.settings["calibration"] = figures
+                state.save()
+            print(f"[calibration] measured now: {calibration.describe(figures)}", flush=True, file=sys.stdout)
+            return figures
+
+    @property
+    def calibration(self) -> dict[str, float]:
+        return dict(self.figures)
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -138,6 +169,20 @@ class EmbeddedTarget(Target):
         if self.started and not self.keep and not self._closed:
             self._closed = True
             launcher.stop(self.stack_dir)
+
+
+def _calibration_services(profile: Profile) -> tuple[calibration.ChatService, calibration.EmbeddingService | None]:
+    """The chat service behind the first model id, asked the load's question, and the embedding service."""
+    model = sorted(profile.routes)[0]
+    service = profile.services[profile.routes[model]]
+    chat = calibration.ChatService(url=service.url, model=service.model or model,
+                                   prompt=profile.load.prompt or profile.probe.prompt, max_tokens=profile.load.max_tokens)
+    name = profile.embeddings.service
+    embed = None
+    if name and name in profile.services and profile.embedding_model:
+        embed = calibration.EmbeddingService(url=profile.services[name].url,
+                                             model=profile.services[name].model or profile.embedding_model)
+    return chat, embed
 
 
 def _identity(pid: int) -> ProcessIdentity | None:

@@ -36,8 +36,9 @@ HEALTH_REPORTS_DOWN = _define("health_reports_down", GATEWAY,
                               "/health reports every model service unreachable without probing it")
 HEALTH_FAILS_DURING_OUTAGE = _define("health_fails_during_outage", GATEWAY,
                                      "/health answers 500 whenever a model service is not healthy")
-SLOW_MODEL = _define("slow_model", GATEWAY, "delays every chat answer of MODEL by MS milliseconds before it is forwarded",
-                     name("MODEL", "phi3"), whole("MS", "2500"))
+MODEL_SLOWER = _define("model_slower", GATEWAY, "chat answers of MODEL take FACTOR times as long: after the model's "
+                       "own answer (streamed: before its end) the gateway waits FACTOR - 1 times what the model took",
+                       name("MODEL", "phi3"), number("FACTOR", "4"))
 FAIL_RATIO = _define("fail_ratio", GATEWAY, "answers PERCENT % of chat requests with 500 (every k-th)",
                      whole("PERCENT", "10"))
 GATEWAY_DELAY = _define("gateway_delay", GATEWAY, "adds MS ms to every chat request inside the gateway", whole("MS", "60"))
@@ -78,8 +79,8 @@ RETRIEVAL_IGNORES_FILTER = _define("retrieval_ignores_filter", GATEWAY,
                                    "retrieval ignores the metadata filter (the owner filter still applies)")
 WRONG_VECTOR_SIZE = _define("wrong_vector_size", GATEWAY, "creates the documents collection with N dimensions",
                             whole("N", "384"))
-SLOW_EMBEDDINGS = _define("slow_embeddings", GATEWAY, "delays every answer of POST /v1/embeddings by MS ms",
-                          whole("MS", "250"))
+EMBEDDINGS_SLOWER = _define("embeddings_slower", GATEWAY, "answers of POST /v1/embeddings take FACTOR times as long "
+                            "(the gateway waits FACTOR - 1 times what the embedding service took)", number("FACTOR", "4"))
 LIFECYCLE_DISABLED = _define("lifecycle_disabled", GATEWAY, "the data-lifecycle job deletes nothing")
 CONFIG_NOT_AUDITED = _define("config_not_audited", GATEWAY, "admin changes (configuration, keys) leave no audit row")
 AUDIT_CHAIN_BROKEN = _define("audit_chain_broken", GATEWAY, "audit rows are not chained (prev_hash is random)")
@@ -103,11 +104,15 @@ SIMULATED_GPU = _define("simulated_gpu", GATEWAY, "not a defect: GET /health/gpu
                         one_of("CONDITION", SIMULATED_GPU_CONDITIONS))
 
 # --- the vector store ---------------------------------------------------------------------------------------------
-DEGRADE_ANN = _define("degrade_ann", VECTOR_STORE, "replaces that FRACTION of the top-k of every non-exact search with "
-                      "lower-ranked points (seeded per query); exact searches stay exact", fraction("FRACTION", "0.5"))
+DEGRADE_ANN = _define("degrade_ann", VECTOR_STORE, "the engine builds every HNSW graph with m and ef_construct cut by "
+                      "that FRACTION (m at least 1, ef_construct at least 4) whatever the collection asks: approximate "
+                      "searches miss true neighbours, exact ones stay exact", fraction("FRACTION", "0.95"))
 IGNORE_FILTER = _define("ignore_filter", VECTOR_STORE, "searches (query and legacy search) ignore their payload filter")
 SLOW_SEARCH = _define("slow_search", VECTOR_STORE, "every search waits MS milliseconds before it answers",
                       whole("MS", "250"))
+MISSING_PAYLOAD_INDEX = _define("missing_payload_index", VECTOR_STORE, "the payload index on FIELD is never built: "
+                                "requests to create it are acknowledged and dropped, one already stored is deleted at start",
+                                name("FIELD", "owner"))
 
 # --- PostgreSQL -----------------------------------------------------------------------------------------------------
 PG_MAX_CONNECTIONS = _define("pg_max_connections", POSTGRES, "PostgreSQL starts with max_connections=N",

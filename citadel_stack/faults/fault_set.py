@@ -76,7 +76,7 @@ class FaultSet:
 
 
 def fault_name(spec: str) -> str:
-    """The name of a fault spec (``slow_model:phi3:2000`` -> ``slow_model``)."""
+    """The name of a fault spec (``model_slower:phi3:4`` -> ``model_slower``)."""
     return spec.split(":", 1)[0]
 
 

@@ -1,6 +1,6 @@
 """The shape of a fault: the part it breaks, its arguments, the spec that names it, and the registry of all of them.
 
-A fault is named at launch as one spec, ``name`` or ``name:arg:arg`` (``slow_model:phi3:2500``). A spec is
+A fault is named at launch as one spec, ``name`` or ``name:arg:arg`` (``model_slower:phi3:4``). A spec is
 parsed once, by the registry, into a ``FaultSpec`` whose arguments are typed (``("phi3", 2500)``) and checked:
 an unknown name, a missing or extra argument or a value of the wrong kind is a ValueError saying what the
 fault needs, with an example.
@@ -87,12 +87,12 @@ class Fault:
 
     @property
     def form(self) -> str:
-        """The name with its argument form: ``slow_model:MODEL:MS``, ``latency_creep:MS_PER_MIN[:AFTER_S]``."""
+        """The name with its argument form: ``model_slower:MODEL:FACTOR``, ``latency_creep:MS_PER_MIN[:AFTER_S]``."""
         return self.name + _args_form(self.args)
 
     @property
     def example(self) -> str:
-        """A valid spec of this fault: ``slow_model:phi3:2500``."""
+        """A valid spec of this fault: ``model_slower:phi3:4``."""
         return ":".join([self.name, *(arg.example for arg in self.args)])
 
     def spec(self, text: str) -> FaultSpec:

@@ -26,7 +26,7 @@ from citadel_stack.faults import (ACCEPT_UNKNOWN_KEY, AUDIT_CHAIN_BROKEN, AUTH_B
                                   CACHE_DISABLED, CONFIG_NOT_AUDITED, DROP_INDEX, ECHO_CREDENTIAL, INVALID_BODY_IS_500,
                                   LIFECYCLE_DISABLED, LOG_WITHOUT_REQUEST_ID, MISSING_SECURITY_HEADER, NO_REQUEST_LOG,
                                   NO_RETRY_AFTER, OPENAPI_WITHOUT_SECURITY, RATE_LIMIT_OFF, RETRIEVAL_IGNORES_FILTER,
-                                  REVOKE_NOT_ENFORCED, SLOW_EMBEDDINGS, SLOW_QUERY, STACK_TRACE_IN_ERRORS,
+                                  REVOKE_NOT_ENFORCED, EMBEDDINGS_SLOWER, SLOW_QUERY, STACK_TRACE_IN_ERRORS,
                                   VECTOR_OUTAGE_IS_500, WRONG_VECTOR_SIZE)
 from .json_log import JsonLinesLog, redact_secrets
 from .metrics import GatewayMetrics
@@ -100,8 +100,8 @@ def create_app(
         started_at=int(time.time()),
     )
     if config.embeddings is not None:
-        delay_s = faults.number(SLOW_EMBEDDINGS) / 1000
-        state.embedder = Embedder(config.embeddings, state.upstream, answer_delay_s=delay_s)
+        state.embedder = Embedder(config.embeddings, state.upstream,
+                                  answer_slowdown=float(faults.number(EMBEDDINGS_SLOWER, 1)))
     if config.vector_store is not None:
         state.vector_index = VectorIndex(config.vector_store, vector_size=faults.value(WRONG_VECTOR_SIZE),
                                          ignore_filter=RETRIEVAL_IGNORES_FILTER in faults)
@@ -134,8 +134,6 @@ def create_app(
             await db.ensure_admin_key(config.admin_key_sha256)
             if state.runtime_config is not None:
                 await state.runtime_config.load()
-            if state.vector_index is not None:
-                await _prepare_collection(state.vector_index, request_log)
         except Exception as exc:
             message = redact_secrets(f"{type(exc).__name__}: {exc}")
             for dsn in (config.database_dsn, config.migrations_dsn):
@@ -147,11 +145,15 @@ def create_app(
             models=sorted(config.models), faults=sorted(config.faults.names),
         )
         lifecycle = asyncio.create_task(_lifecycle_loop(state)) if isinstance(db, Database) else None
+        # The vector store starts beside the gateway and may answer later: its collection is made as soon as it does.
+        collection = (asyncio.create_task(_prepare_collection(state.vector_index, request_log))
+                      if state.vector_index is not None else None)
         try:
             yield
         finally:
-            if lifecycle is not None:
-                lifecycle.cancel()
+            for task in (lifecycle, collection):
+                if task is not None:
+                    task.cancel()
             if state.vector_index is not None:
                 await state.vector_index.aclose()
             await state.recorder.drain()
@@ -191,12 +193,19 @@ async def _inject_schema_faults(config: GatewayConfig) -> None:
             await conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(str(index))))
 
 
-async def _prepare_collection(index: VectorIndex, request_log: JsonLinesLog) -> None:
-    """Create the documents collection now if the vector store answers; otherwise at first use."""
-    try:
-        await index.ensure_collection()
-    except GatewayError as exc:
-        request_log.write("warning", event="vector_store_not_ready", detail=str(exc))
+async def _prepare_collection(index: VectorIndex, request_log: JsonLinesLog, within_s: float = 60.0) -> None:
+    """Create the documents collection as soon as the vector store answers (it starts beside the gateway), trying
+    for `within_s`; after that, at first use."""
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            await index.ensure_collection()
+            return
+        except GatewayError as exc:
+            if time.monotonic() >= deadline:
+                request_log.write("warning", event="vector_store_not_ready", detail=str(exc))
+                return
+        await asyncio.sleep(0.5)
 
 
 async def _lifecycle_loop(state: GatewayState, every_s: float = 3600.0) -> None:

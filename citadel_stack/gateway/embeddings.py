@@ -32,12 +32,10 @@ def pooled(vectors: Any) -> list[float]:
 class Embedder:
     """Computes embeddings through the configured embedding service."""
 
-    def __init__(self, config: EmbeddingsConfig, upstream: UpstreamClient, answer_delay_s: float = 0.0) -> None:
+    def __init__(self, config: EmbeddingsConfig, upstream: UpstreamClient, answer_slowdown: float = 1.0) -> None:
         self.config = config
         self._upstream = upstream
-        # fault slow_embeddings (self-test only): POST /v1/embeddings waits this long before answering; documents
-        # stored through the gateway are embedded without it (the case stores its sample at full speed)
-        self.answer_delay_s = answer_delay_s
+        self.answer_slowdown = answer_slowdown  # fault embeddings_slower (self-test only): POST /v1/embeddings answers take this many times as long; documents stored through the gateway are embedded without it
 
     async def embed(self, texts: Sequence[str]) -> tuple[list[list[float]], int]:
         """One vector per text, and the prompt tokens the service counted."""

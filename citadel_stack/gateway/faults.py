@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from citadel_stack.faults import CATALOG, SLOW_MODEL, Fault, Part
+from citadel_stack.faults import CATALOG, MODEL_SLOWER, Fault, Part
 from citadel_stack.faults import FaultSet as _FaultSet
 
 KNOWN_FAULTS: dict[str, Fault] = CATALOG.of_part(Part.GATEWAY)
@@ -19,6 +19,7 @@ class FaultSet(_FaultSet):
 
     PART: ClassVar[Part | None] = Part.GATEWAY
 
-    def model_delays_s(self) -> dict[str, float]:
-        """model id -> seconds of delay, from ``slow_model:MODEL:MS``."""
-        return {str(spec.args[0]): int(spec.args[1]) / 1000 for spec in self.of(SLOW_MODEL)}
+    def model_slowdowns(self) -> dict[str, float]:
+        """model id -> how many times as long its answers take, from ``model_slower:MODEL:FACTOR``."""
+        return {str(spec.args[0]): float(spec.args[1]) for spec in self.of(MODEL_SLOWER)}
+

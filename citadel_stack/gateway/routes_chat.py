@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import json
 from contextlib import AsyncExitStack
 from typing import Any, AsyncIterator, Container, Mapping
@@ -137,10 +139,14 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
         return JSONResponse(answer, headers={"X-Cache": "hit"})
     success = False
     try:
+        started = time.monotonic()
         answer = await state.upstream.chat(route.service, upstream_body)
         success = True
     finally:
         tracker.finish(success)
+    slowdown = faults.model_slowdowns().get(route.model_id, 1.0)
+    if slowdown > 1:  # fault model_slower (self-test only)
+        await anyio.sleep((slowdown - 1) * (time.monotonic() - started))
     answer["model"] = route.upstream_model if LEAK_UPSTREAM_MODEL in faults else route.model_id
     if NO_USAGE in faults:
         answer.pop("usage", None)
@@ -159,9 +165,9 @@ def guarded(faults: Container[object]) -> bool:
 
 
 async def _injected_faults(state: GatewayState, route: ModelRoute) -> None:
-    """Faults slow_model, gateway_delay and fail_ratio (self-test only)."""
+    """Faults gateway_delay and fail_ratio (self-test only)."""
     faults = state.config.faults
-    delay_s = faults.model_delays_s().get(route.model_id, 0.0) + faults.number(GATEWAY_DELAY) / 1000
+    delay_s = faults.number(GATEWAY_DELAY) / 1000
     if delay_s:
         await anyio.sleep(delay_s)
     percent = faults.number(FAIL_RATIO)
@@ -224,6 +230,7 @@ async def _stream_answer(
         return prompt_tokens
 
     tracker = state.metrics.start_inference(route.model_id, route.service, state.config.faults)
+    started = time.monotonic()
     exits = AsyncExitStack()
     try:
         response = await exits.enter_async_context(upstream.open_stream(route.service, upstream_body))
@@ -235,6 +242,8 @@ async def _stream_answer(
         requested_model=route.upstream_model if LEAK_UPSTREAM_MODEL in state.config.faults else route.model_id,
         include_usage=include_usage,
         send_done=NO_DONE_MARKER not in state.config.faults,
+        slowdown=state.config.faults.model_slowdowns().get(route.model_id, 1.0),
+        started=started,
     )
     outcome = StreamOutcome()
 

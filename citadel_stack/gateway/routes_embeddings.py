@@ -1,6 +1,8 @@
 """``POST /v1/embeddings``: OpenAI-compatible embeddings."""
 from __future__ import annotations
 
+import time
+
 from typing import Any
 
 import anyio
@@ -31,9 +33,10 @@ async def create_embeddings(request: Request) -> dict[str, Any]:
         raise bad_request(f"'input' must be a non-empty string or a list of 1-{MAX_INPUTS} non-empty strings",
                           param="input")
     request_context(request).model = embedder.config.model_id
+    started = time.monotonic()
     vectors, tokens = await embedder.embed(texts)
-    if embedder.answer_delay_s:  # fault slow_embeddings (self-test only)
-        await anyio.sleep(embedder.answer_delay_s)
+    if embedder.answer_slowdown > 1:  # fault embeddings_slower (self-test only)
+        await anyio.sleep((embedder.answer_slowdown - 1) * (time.monotonic() - started))
     return {"object": "list", "model": embedder.config.model_id,
             "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

@@ -8,7 +8,9 @@ fault suppresses it).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
@@ -115,6 +117,8 @@ class StreamPlan:
     requested_model: str
     include_usage: bool
     send_done: bool = True
+    slowdown: float = 1.0  # fault model_slower (self-test only): the stream's end waits (slowdown - 1) x its length
+    started: float = 0.0  # when the upstream request was sent (time.monotonic)
 
 
 @dataclass
@@ -164,6 +168,8 @@ async def reemit_stream(
                 continue
             chunk["model"] = plan.requested_model
             yield format_chunk(chunk)
+        if plan.slowdown > 1:
+            await asyncio.sleep((plan.slowdown - 1) * (time.monotonic() - plan.started))
         if plan.include_usage:
             counted_prompt = 0 if usage.upstream_usage is not None else await prompt_tokens()
             yield format_chunk(

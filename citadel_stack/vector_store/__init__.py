@@ -1,13 +1,17 @@
-"""A Qdrant REST stand-in over qdrant-client's local engine: the embedded stack's vector store.
+"""A Qdrant REST stand-in over Qdrant's own engine (qdrant-edge): the embedded stack's vector store.
 
 No Qdrant server can be installed on this machine. This service speaks the subset of Qdrant's REST
 API that the gateway and the suite use, so both reach it with ``QdrantClient(url=..., api_key=...)``
 exactly as they would reach a real Qdrant; a real deployment points its profile at its real Qdrant.
 
-Run: ``python -m citadel_stack.vector_store --host 127.0.0.1 --port P --api-key-file FILE [--fault NAME ...]``.
-What differs from a real Qdrant: search is always exact (brute force; ``indexed_vectors_count`` is 0),
-HNSW/WAL/optimizer settings and payload indexes are recorded and reported but not applied, the store
-lives in memory only, and snapshots answer 501 (see ``errors.SNAPSHOTS_UNSUPPORTED``).
+Run: ``python -m citadel_stack.vector_store --host 127.0.0.1 --port P --api-key-file FILE [--data-dir DIR]
+[--fault NAME ...]``. Behind the API, each collection is one qdrant-edge shard (``engine.py``): HNSW
+indexes built with the collection's settings once its vectors pass the indexing threshold, payload
+indexes used by filters, ``indexed_vectors_count`` and status (yellow while optimizing) from the engine.
+What differs from a real Qdrant: one shard per collection (shard, replication and WAL settings are
+reported as asked), the optimizer holds the process while it runs (``optimizer.py``), writes and reads
+of one collection do not overlap with a change of its settings, and snapshots answer 501 (qdrant-edge
+0.9 cannot create one: ``errors.SNAPSHOTS_UNSUPPORTED``).
 """
 
 from __future__ import annotations

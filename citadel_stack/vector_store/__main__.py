@@ -1,11 +1,10 @@
-"""``python -m citadel_stack.vector_store --port P --api-key-file FILE``: serve the Qdrant stand-in."""
+"""``python -m citadel_stack.vector_store --port P --api-key-file FILE [--data-dir DIR]``: serve the Qdrant stand-in."""
 
 from __future__ import annotations
 
 import argparse
 import stat
 import sys
-import warnings
 from pathlib import Path
 
 import uvicorn
@@ -39,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fault", action="append", default=[], metavar="NAME[:ARG]",
                         help=f"inject a fault (repeatable), for the suite's self-test only. Known: {fault_help}")
     parser.add_argument("--log", type=Path, help="append JSON-lines request log here (default: stderr)")
+    parser.add_argument("--data-dir", type=Path,
+                        help="keep the collections here, and load those stored there before (default: a temporary "
+                             "directory removed when the store stops)")
     args = parser.parse_args(argv)
     try:
         faults = FaultSet.parse(args.fault)
@@ -51,14 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         log.write("warning", event="config", message=warning)
     version = standin_version()
     log.write("info", event="started", host=args.host, port=args.port, version=version,
-              auth=api_key is not None, faults=sorted(args.fault))
-    # The local engine warns (once, on stderr, outside the JSON log) about what it does not do; the
-    # module docstring says it already: exact search whatever the params, payload indexes not applied.
-    warnings.filterwarnings("ignore", message="Local mode performs exact", category=UserWarning)
-    warnings.filterwarnings("ignore", message="Payload indexes have no effect", category=UserWarning)
+              auth=api_key is not None, faults=sorted(args.fault),
+              data_dir=str(args.data_dir) if args.data_dir else "temporary")
     disable_created_metrics()  # no *_created series: this process exports only the stand-in's registry
     uvicorn.run(
-        create_app(api_key=api_key, version=version, faults=faults, log=log),
+        create_app(api_key=api_key, version=version, faults=faults, log=log, data_dir=args.data_dir),
         host=args.host, port=args.port, log_level="warning", access_log=False, lifespan="on",
         timeout_graceful_shutdown=5,
     )

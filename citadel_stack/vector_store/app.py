@@ -1,8 +1,9 @@
-"""``create_app(...)``: the FastAPI application speaking Qdrant's REST API over the local engine.
+"""``create_app(...)``: the FastAPI application speaking Qdrant's REST API over Qdrant's engine (qdrant-edge).
 
 Answers use Qdrant's envelope ``{"result": ..., "status": "ok", "time": <seconds>}``; errors
 ``{"status": {"error": "..."}, "time": ...}`` (see ``errors.py``). Bodies are parsed with
-``qdrant_client.http.models``. Engine calls run in worker threads; the engine serialises them.
+``qdrant_client.http.models``. Engine calls run in worker threads: searches and other reads of a
+collection run at the same time; its writes take turns (``collection.py``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import time
 from contextlib import asynccontextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
@@ -42,9 +44,14 @@ def create_app(
     faults: FaultSet = FaultSet(),
     log: JsonLineLog | None = None,
     engine: VectorEngine | None = None,
+    data_dir: Path | None = None,
 ) -> FastAPI:
-    """Build the app; ``api_key=None`` serves without authentication (as Qdrant without a key)."""
-    store = engine if engine is not None else VectorEngine()
+    """Build the app; ``api_key=None`` serves without authentication (as Qdrant without a key).
+
+    Without `engine`, the app opens one on `data_dir` (a temporary directory when None) and closes it
+    when it stops.
+    """
+    store = engine if engine is not None else VectorEngine(data_dir, faults)
     searches = SearchRunner(store, faults)
     metrics = StoreMetrics(store, version)
     request_log = log if log is not None else JsonLineLog.to(None)
@@ -52,6 +59,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        if engine is None:
+            await run_in_threadpool(store.close)
         request_log.write("info", event="stopped")
 
     app = FastAPI(title="Citadel Qdrant stand-in", version=version, docs_url=None, redoc_url=None,
@@ -107,7 +116,7 @@ def create_app(
 
     @app.get("/readyz", response_class=PlainTextResponse)
     async def readyz() -> str:
-        """Readiness (open): the in-memory engine is ready as soon as the process serves."""
+        """Readiness (open): every stored collection is loaded before the process serves."""
         return "all shards are ready"
 
     @app.get("/metrics")
@@ -136,6 +145,11 @@ def create_app(
         body = await _parse(request, models.CreateCollection)
         return _ok(request, await run_in_threadpool(store.create_collection, collection, body))
 
+    @app.patch("/collections/{collection}")
+    async def update_collection(request: Request, collection: str) -> JSONResponse:
+        body = await _parse(request, models.UpdateCollection)
+        return _ok(request, await run_in_threadpool(store.update_collection, collection, body))
+
     @app.delete("/collections/{collection}")
     async def delete_collection(request: Request, collection: str) -> JSONResponse:
         return _ok(request, await run_in_threadpool(store.delete_collection, collection))
@@ -144,6 +158,10 @@ def create_app(
     async def create_payload_index(request: Request, collection: str) -> JSONResponse:
         body = await _parse(request, models.CreateFieldIndex)
         return _ok(request, await run_in_threadpool(store.create_payload_index, collection, body))
+
+    @app.delete("/collections/{collection}/index/{field_name}")
+    async def delete_payload_index(request: Request, collection: str, field_name: str) -> JSONResponse:
+        return _ok(request, await run_in_threadpool(store.delete_payload_index, collection, field_name))
 
     # -- points ------------------------------------------------------------------------------------
 
@@ -189,7 +207,7 @@ def create_app(
         body = await _parse(request, models.CountRequest)
         return _ok(request, await run_in_threadpool(store.count, collection, body))
 
-    # -- snapshots: not supported by the local engine (see errors.SNAPSHOTS_UNSUPPORTED) -------------
+    # -- snapshots: qdrant-edge cannot create one (see errors.SNAPSHOTS_UNSUPPORTED) -------------------
 
     @app.api_route("/collections/{collection}/snapshots", methods=["GET", "POST", "PUT"])
     @app.api_route("/collections/{collection}/snapshots/{snapshot}", methods=["GET", "DELETE"])

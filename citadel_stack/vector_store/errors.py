@@ -49,13 +49,14 @@ def validation_error(message: str) -> QdrantError:
     return QdrantError(422, f"Validation error in JSON body: {message}")
 
 
-# Real Qdrant has snapshots; the local engine behind this stand-in has none. 501 Not Implemented is
-# HTTP's status for "the server does not support this functionality": a 5xx, because the request is
-# valid and would work against a real Qdrant, so a backup check fails loudly instead of looking like
-# a caller's mistake (4xx) or an empty list of snapshots (200).
+# Real Qdrant has snapshots; the engine behind this stand-in (qdrant-edge 0.9) can unpack and apply
+# one but cannot create one, so no snapshot endpoint is served. 501 Not Implemented is HTTP's status
+# for "the server does not support this functionality": a 5xx, because the request is valid and would
+# work against a real Qdrant, so a backup check fails loudly instead of looking like a caller's
+# mistake (4xx) or an empty list of snapshots (200).
 SNAPSHOTS_UNSUPPORTED = (
-    "Snapshots are not supported by the Citadel Qdrant stand-in (qdrant-client's local engine has none); "
-    "point the profile at a real Qdrant to test snapshots"
+    "Snapshots are not supported by the Citadel Qdrant stand-in (its engine, qdrant-edge 0.9, cannot create "
+    "one); point the profile at a real Qdrant to test snapshots"
 )
 
 

@@ -1,23 +1,21 @@
 """Searches (query API and legacy search) with the search faults applied.
 
-The engine always answers exactly. Real Qdrant answers ``params.exact=false`` with HNSW; here that
-is exact too unless ``degrade_ann`` is active, which makes non-exact vector searches approximate
-on purpose. ``ignore_filter`` drops the filter and ``slow_search`` delays every search.
+The engine answers as Qdrant does: with the collection's HNSW index where one is built, exactly with
+``params.exact``. ``ignore_filter`` drops the filter and ``slow_search`` delays every search;
+``degrade_ann`` acts on the index the engine builds (``settings.degraded``), not here.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import List, Optional, Union
-from uuid import UUID
 
 from pydantic import BaseModel
 from qdrant_client.http import models
 from starlette.concurrency import run_in_threadpool
 
-from citadel_stack.faults import DEGRADE_ANN, IGNORE_FILTER
+from citadel_stack.faults import IGNORE_FILTER
 
-from .degrade import CANDIDATE_FACTOR, degrade, query_seed
 from .engine import VectorEngine
 from .errors import validation_error
 from .faults import FaultSet
@@ -72,35 +70,11 @@ class SearchRunner:
             await asyncio.sleep(self.faults.search_delay_s)
         if IGNORE_FILTER in self.faults:
             request = request.model_copy(update={"filter": None})
-        if DEGRADE_ANN in self.faults and is_approximate(request):
-            return await run_in_threadpool(self._degraded, collection, request)
         return await run_in_threadpool(self.engine.query, collection, request)
 
     async def search(self, collection: str, request: LegacySearchRequest) -> list[models.ScoredPoint]:
         """Answer one legacy search request."""
         return (await self.query(collection, request.as_query())).points
-
-    def _degraded(self, collection: str, request: models.QueryRequest) -> models.QueryResponse:
-        offset, limit = request.offset or 0, request.limit or 10
-        top_k = offset + limit
-        candidates = self.engine.query(collection, request.model_copy(
-            update={"offset": 0, "limit": top_k * CANDIDATE_FACTOR}))
-        seed = query_seed(collection, request.model_dump(
-            mode="json", include={"query", "using", "filter", "limit", "offset", "score_threshold"}))
-        points = degrade(candidates.points, top_k, self.faults.degrade_fraction, seed)
-        return models.QueryResponse(points=points[offset:])
-
-
-def is_approximate(request: models.QueryRequest) -> bool:
-    """True for a plain nearest-vector search that real Qdrant would answer with HNSW."""
-    if request.params is not None and request.params.exact:
-        return False
-    if request.prefetch is not None:
-        return False
-    query = request.query
-    if isinstance(query, models.NearestQuery):
-        query = query.nearest
-    return isinstance(query, (list, int, str, UUID))
 
 
 def _validate_paging(request: models.QueryRequest) -> None:

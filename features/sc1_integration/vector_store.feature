@@ -7,6 +7,7 @@ Feature: The vector store keeps each user's documents findable, by meaning and b
   Scenario: The documents collection is set up with the expected vector size and distance
     When the vector store's documents collection is inspected
     Then it exists with the expected vector size and distance, and its status is green
+    And the fields that searches filter on are indexed
 
   Scenario: A search within one department finds only that department's documents
     Given a user with their own API key

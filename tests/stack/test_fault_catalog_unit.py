@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from citadel_stack.faults import (CATALOG, DEGRADE_ANN, HIDE_MODEL, LATENCY_CREEP, NO_DONE_MARKER, SLOW_MODEL,
+from citadel_stack.faults import (CATALOG, DEGRADE_ANN, HIDE_MODEL, LATENCY_CREEP, NO_DONE_MARKER, MODEL_SLOWER,
                                   SLOW_QUERY, SLOW_SCRAPE, WRONG_VECTOR_SIZE, Catalog, Fault, FaultSet, Part,
                                   catalog_page, fault_name, for_part, parse_spec, validate_faults)
 from citadel_stack.faults.model import name, whole
@@ -29,10 +29,10 @@ def test_every_part_has_faults():
 
 
 def test_a_spec_is_parsed_into_its_fault_and_typed_arguments():
-    spec = parse_spec("slow_model:phi3:2500")
-    assert spec.fault is SLOW_MODEL and spec.name == "slow_model" and spec.part is Part.GATEWAY
-    assert spec.args == ("phi3", 2500) and isinstance(spec.args[1], int)
-    assert str(spec) == spec.text == "slow_model:phi3:2500"
+    spec = parse_spec("model_slower:phi3:4")
+    assert spec.fault is MODEL_SLOWER and spec.name == "model_slower" and spec.part is Part.GATEWAY
+    assert spec.args == ("phi3", 4.0) and isinstance(spec.args[1], float)
+    assert str(spec) == spec.text == "model_slower:phi3:4"
     assert parse_spec("degrade_ann:0.3").args == (0.3,)
     assert parse_spec("slow_scrape:15").args == (15.0,) and isinstance(parse_spec("slow_scrape:15").args[0], float)
     assert parse_spec("no_done_marker").args == ()
@@ -45,15 +45,15 @@ def test_an_optional_argument_left_out_gets_its_default():
 
 
 def test_the_argument_form_names_every_argument():
-    assert SLOW_MODEL.form == "slow_model:MODEL:MS"
+    assert MODEL_SLOWER.form == "model_slower:MODEL:FACTOR"
     assert NO_DONE_MARKER.form == "no_done_marker"
-    assert SLOW_MODEL.example == "slow_model:phi3:2500"
+    assert MODEL_SLOWER.example == "model_slower:phi3:4"
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("slow_model", "slow_model needs MODEL:MS, e.g. slow_model:phi3:2500, got 'slow_model'"),
-    ("slow_model:phi3", "slow_model needs MODEL:MS"),
-    ("slow_model:phi3:2500:9", "slow_model needs MODEL:MS"),
+    ("model_slower", "model_slower needs MODEL:FACTOR, e.g. model_slower:phi3:4, got 'model_slower'"),
+    ("model_slower:phi3", "model_slower needs MODEL:FACTOR"),
+    ("model_slower:phi3:4:9", "model_slower needs MODEL:FACTOR"),
     ("latency_creep:1:2:3", r"latency_creep needs MS_PER_MIN\[:AFTER_S\]"),
     ("no_done_marker:yes", "fault no_done_marker takes no argument, got 'no_done_marker:yes'"),
 ])
@@ -63,7 +63,7 @@ def test_a_wrong_number_of_arguments_is_refused_at_parse_time(spec, message):
 
 
 @pytest.mark.parametrize("spec, message", [
-    ("slow_model:phi3:soon", "slow_model needs MODEL:MS with MS a whole number"),
+    ("model_slower:phi3:soon", "model_slower needs MODEL:FACTOR with FACTOR a number"),
     ("slow_query:-5", "slow_query needs MS with MS a whole number"),
     ("slow_query:2.5", "slow_query needs MS with MS a whole number"),
     ("slow_scrape:fast", "slow_scrape needs SECONDS with SECONDS a number"),
@@ -77,7 +77,7 @@ def test_an_argument_of_the_wrong_kind_is_refused_at_parse_time(spec, message):
         parse_spec(spec)
 
 
-@pytest.mark.parametrize("spec", ["slow_modle:phi3:1", "", ":1", 5, None])
+@pytest.mark.parametrize("spec", ["model_slowre:phi3:1", "", ":1", 5, None])
 def test_an_unknown_name_is_refused_listing_the_known_ones(spec):
     with pytest.raises(ValueError, match=r"unknown fault .*; known faults: accept_unknown_key, ") as info:
         parse_spec(spec)
@@ -95,7 +95,7 @@ def test_validate_faults_names_every_unknown_one_and_returns_the_parsed_set():
 
 def test_a_fault_set_answers_what_the_parts_ask():
     faults = FaultSet.parse(["hide_model:phi3", "hide_model:hermes", "slow_query:80", "no_done_marker"])
-    assert NO_DONE_MARKER in faults and "no_done_marker" in faults and SLOW_MODEL not in faults
+    assert NO_DONE_MARKER in faults and "no_done_marker" in faults and MODEL_SLOWER not in faults
     assert faults.names == {"hide_model", "slow_query", "no_done_marker"}
     assert faults.values(HIDE_MODEL) == ["phi3", "hermes"]
     assert faults.value(HIDE_MODEL) == "phi3" and faults.value(WRONG_VECTOR_SIZE) is None
@@ -110,7 +110,7 @@ def test_a_part_view_refuses_the_faults_of_other_parts():
     from citadel_stack.gateway.faults import FaultSet as GatewayFaults
     from citadel_stack.vector_store.faults import FaultSet as VectorStoreFaults
 
-    assert GatewayFaults.parse(["slow_model:phi3:2500"]).model_delays_s() == {"phi3": 2.5}
+    assert GatewayFaults.parse(["model_slower:phi3:4"]).model_slowdowns() == {"phi3": 4.0}
     with pytest.raises(ValueError, match="degrade_ann:0.3 are not the gateway's; its faults: no_done_marker"):
         GatewayFaults.parse(["no_usage", "degrade_ann:0.3"])
     with pytest.raises(ValueError, match="not the vector_store's; its faults: degrade_ann, ignore_filter, slow_search"):
@@ -122,7 +122,7 @@ def test_for_part_keeps_the_specs_as_given():
     assert for_part(specs, Part.PROMETHEUS) == ["slow_scrape:15"]
     assert for_part(specs, "vector_store") == ["degrade_ann:0.30"]
     assert for_part(specs, Part.STACK) == ["vector_store_down"]
-    assert fault_name("slow_model:phi3:2500") == "slow_model"
+    assert fault_name("model_slower:phi3:4") == "model_slower"
 
 
 def test_the_parts_of_the_part_views_come_from_the_one_catalog():
@@ -130,7 +130,7 @@ def test_the_parts_of_the_part_views_come_from_the_one_catalog():
     from citadel_stack.vector_store.faults import KNOWN_FAULTS as VECTOR_STORE
 
     assert all(CATALOG[n] is f and f.part is Part.GATEWAY for n, f in GATEWAY.items())
-    assert set(VECTOR_STORE) == {"degrade_ann", "ignore_filter", "slow_search"}
+    assert set(VECTOR_STORE) == {"degrade_ann", "ignore_filter", "missing_payload_index", "slow_search"}
 
 
 def test_a_registry_refuses_a_name_twice_a_missing_description_and_a_required_argument_after_an_optional_one():
@@ -149,7 +149,7 @@ def test_the_page_has_one_row_per_fault_with_its_form_and_part():
     assert page.splitlines()[0].startswith("<!-- Generated ") and "python -m citadel_stack.faults" in page.splitlines()[0]
     rows = [line for line in page.splitlines() if line.startswith("| `")]
     assert len(rows) == len(CATALOG)
-    assert "| `slow_model:MODEL:MS` | gateway | delays every chat answer of MODEL by MS milliseconds" in page
+    assert "| `model_slower:MODEL:FACTOR` | gateway | chat answers of MODEL take FACTOR times as long" in page
 
 
 def test_the_module_prints_the_page():

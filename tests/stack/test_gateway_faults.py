@@ -3,27 +3,27 @@ from __future__ import annotations
 
 import pytest
 
-from citadel_stack.faults import GATEWAY_DELAY, HIDE_MODEL, NO_DONE_MARKER, SLOW_MODEL
+from citadel_stack.faults import GATEWAY_DELAY, HIDE_MODEL, NO_DONE_MARKER, MODEL_SLOWER
 from citadel_stack.gateway.faults import KNOWN_FAULTS, FaultSet
 from citadel_stack.gateway.simulated_gpu import condition_of
 from citadel_stack.gateway.soak_faults import creep_arguments
 
 
-def test_slow_model_spec_gives_a_delay_per_model():
-    faults = FaultSet.parse(["slow_model:phi3:2500", "no_done_marker"])
-    assert SLOW_MODEL in faults and NO_DONE_MARKER in faults
-    assert faults.model_delays_s() == {"phi3": 2.5}
+def test_model_slower_spec_gives_a_slowdown_per_model():
+    faults = FaultSet.parse(["model_slower:phi3:4", "no_done_marker"])
+    assert MODEL_SLOWER in faults and NO_DONE_MARKER in faults
+    assert faults.model_slowdowns() == {"phi3": 4.0}
 
 
-@pytest.mark.parametrize("spec", ["slow_model", "slow_model:phi3", "slow_model:phi3:soon"])
-def test_slow_model_without_model_and_milliseconds_is_refused(spec):
-    with pytest.raises(ValueError, match="slow_model needs MODEL:MS"):
+@pytest.mark.parametrize("spec", ["model_slower", "model_slower:phi3", "model_slower:phi3:soon"])
+def test_model_slower_without_model_and_factor_is_refused(spec):
+    with pytest.raises(ValueError, match="model_slower needs MODEL:FACTOR"):
         FaultSet.parse([spec])
 
 
 def test_unknown_fault_is_refused():
-    with pytest.raises(ValueError, match="unknown fault 'slow_modle:phi3:1'"):
-        FaultSet.parse(["slow_modle:phi3:1"])
+    with pytest.raises(ValueError, match="unknown fault 'model_slowre:phi3:1'"):
+        FaultSet.parse(["model_slowre:phi3:1"])
 
 
 def test_a_fault_of_another_part_is_refused():
@@ -44,5 +44,5 @@ def test_latency_creep_starts_at_once_unless_told_otherwise():
 
 
 def test_the_gateway_knows_only_its_part_of_the_catalog():
-    assert {"no_done_marker", "slow_model", "simulated_gpu"} <= set(KNOWN_FAULTS)
+    assert {"no_done_marker", "model_slower", "simulated_gpu"} <= set(KNOWN_FAULTS)
     assert not {"degrade_ann", "vector_store_down", "slow_scrape", "table_lock"} & set(KNOWN_FAULTS)

@@ -1,9 +1,11 @@
 """The Qdrant stand-in, driven the way the gateway and the suite drive it: through QdrantClient(url=...).
 
-Raw httpx only where the client cannot express the check (the legacy search, /metrics, headers).
+Raw httpx only where the client cannot express the check (the legacy search, /metrics, headers). Behind
+it is Qdrant's engine (qdrant-edge): HNSW indexes, payload indexes, indexed counts and status are real.
 """
 from __future__ import annotations
 
+import random
 import subprocess
 import sys
 import time
@@ -22,8 +24,9 @@ from qdrant_client.http.exceptions import UnexpectedResponse
 
 from citadel_stack.ports import free_port
 from citadel_stack.process import spawn, wait_http_ok
+from citadel_stack.vector_store import settings
 from citadel_stack.vector_store.auth import refusal
-from citadel_stack.vector_store.degrade import degrade
+from citadel_stack.vector_store.engine import VectorEngine
 from citadel_stack.vector_store.errors import INVALID_API_KEY, MISSING_API_KEY, SNAPSHOTS_UNSUPPORTED
 from citadel_stack.vector_store.faults import FaultSet
 
@@ -51,7 +54,8 @@ def _client(url: str, api_key: str | None) -> QdrantClient:
         return QdrantClient(url=url, api_key=api_key, check_compatibility=False, timeout=10)
 
 
-def _start(tmp_path_factory: pytest.TempPathFactory, name: str, faults: list[str]) -> Iterator[Store]:
+def _start(tmp_path_factory: pytest.TempPathFactory, name: str, faults: list[str],
+           data_dir: Path | None = None) -> Iterator[Store]:
     home = tmp_path_factory.mktemp(name)
     key_file = home / "api-key"
     key_file.write_text(API_KEY)
@@ -62,6 +66,8 @@ def _start(tmp_path_factory: pytest.TempPathFactory, name: str, faults: list[str
             "--api-key-file", str(key_file)]
     for fault in faults:
         argv += ["--fault", fault]
+    if data_dir is not None:
+        argv += ["--data-dir", str(data_dir)]
     process = spawn(argv, log_path)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -81,9 +87,9 @@ def store(tmp_path_factory) -> Iterator[Store]:
 
 @pytest.fixture(scope="module")
 def faulty_store(tmp_path_factory) -> Iterator[Store]:
-    """A stand-in with every search fault on."""
+    """A stand-in with every fault of the vector store on."""
     yield from _start(tmp_path_factory, "vector-store-faulty",
-                      ["degrade_ann:0.5", "ignore_filter", f"slow_search:{SLOW_SEARCH_MS}"])
+                      ["degrade_ann:0.95", "ignore_filter", f"slow_search:{SLOW_SEARCH_MS}", "missing_payload_index:team"])
 
 
 def _vector(i: int) -> list[float]:
@@ -107,6 +113,44 @@ APPROXIMATE = models.SearchParams(exact=False)
 
 def _ids(response: models.QueryResponse) -> list[int | str]:
     return [point.id for point in response.points]
+
+
+WIDE = 64  # vectors of the index tests: 300 of them are 75 KB, above the 10 KB thresholds these tests set
+
+
+def _spread_vectors(count: int, seed: int) -> list[list[float]]:
+    rng = random.Random(seed)
+    return [[rng.gauss(0, 1) for _ in range(WIDE)] for _ in range(count)]
+
+
+def _wait_green(client: QdrantClient, name: str, timeout_s: float = 30) -> models.CollectionInfo:
+    deadline = time.monotonic() + timeout_s
+    info = client.get_collection(name)
+    while info.status != models.CollectionStatus.GREEN and time.monotonic() < deadline:
+        time.sleep(0.1)
+        info = client.get_collection(name)
+    assert info.status == models.CollectionStatus.GREEN, f"{name} still {info.status} after {timeout_s} s"
+    return info
+
+
+def _indexed(client: QdrantClient, name: str, points: int = 300) -> int:
+    """A collection whose vectors pass its indexing threshold and are searched through the HNSW graph."""
+    client.create_collection(name, vectors_config=models.VectorParams(size=WIDE, distance=models.Distance.COSINE),
+                             optimizers_config=models.OptimizersConfigDiff(indexing_threshold=10),
+                             hnsw_config=models.HnswConfigDiff(full_scan_threshold=10))
+    vectors = _spread_vectors(points, seed=5)
+    for start in range(0, points, 100):
+        client.upsert(name, wait=True, points=[models.PointStruct(id=i + 1, vector=vectors[i])
+                                                for i in range(start, min(start + 100, points))])
+    return int(_wait_green(client, name).indexed_vectors_count or 0)
+
+
+def _recall(client: QdrantClient, name: str, queries: list[list[float]]) -> float:
+    found = 0
+    for query in queries:
+        approximate = set(_ids(client.query_points(name, query=query, limit=10, search_params=APPROXIMATE)))
+        found += len(approximate & set(_ids(client.query_points(name, query=query, limit=10, search_params=EXACT))))
+    return found / (10 * len(queries))
 
 
 # -- the service, without faults ---------------------------------------------------------------------
@@ -151,6 +195,55 @@ def test_exact_and_non_exact_queries_agree_without_faults(store):
         exact = store.client.query_points("agree", query=_vector(i), limit=10, search_params=EXACT)
         approximate = store.client.query_points("agree", query=_vector(i), limit=10, search_params=APPROXIMATE)
         assert _ids(exact) == _ids(approximate)
+
+
+@pytest.mark.slow
+def test_vectors_past_the_indexing_threshold_are_indexed_while_the_collection_is_yellow(store):
+    store.client.create_collection("indexing", vectors_config=models.VectorParams(size=WIDE, distance="Cosine"))
+    vectors = _spread_vectors(200, seed=3)
+    store.client.upsert("indexing", wait=True, points=[models.PointStruct(id=i, vector=v) for i, v in enumerate(vectors)])
+    info = store.client.get_collection("indexing")
+    assert (info.status, info.indexed_vectors_count) == (models.CollectionStatus.GREEN, 0), "50 KB < Qdrant's 10 MB"
+    assert info.config.optimizer_config.indexing_threshold == 10000
+    store.client.update_collection("indexing", optimizers_config=models.OptimizersConfigDiff(indexing_threshold=20),
+                                   hnsw_config=models.HnswConfigDiff(m=8, full_scan_threshold=20))
+    assert store.client.get_collection("indexing").status == models.CollectionStatus.YELLOW
+    info = _wait_green(store.client, "indexing")
+    assert info.indexed_vectors_count == 200 and info.points_count == 200
+    assert (info.config.hnsw_config.m, info.config.hnsw_config.full_scan_threshold) == (8, 20)
+    assert info.config.optimizer_config.indexing_threshold == 20
+
+
+@pytest.mark.slow
+def test_payload_indexes_are_built_reported_and_removed(store):
+    _fill(store.client, "payload")
+    store.client.create_payload_index("payload", "team", field_schema=models.KeywordIndexParams(
+        type=models.KeywordIndexType.KEYWORD, is_tenant=True))
+    store.client.create_payload_index("payload", "n", field_schema=models.PayloadSchemaType.INTEGER)
+    schema = store.client.get_collection("payload").payload_schema
+    assert schema["team"].data_type == models.PayloadSchemaType.KEYWORD and schema["team"].params.is_tenant is True
+    assert schema["n"].points == 60
+    assert store.client.count("payload", count_filter=RED).count == 20
+    store.client.delete_payload_index("payload", "team")
+    assert set(store.client.get_collection("payload").payload_schema) == {"n"}
+    assert store.client.count("payload", count_filter=RED).count == 20, "a filter still works without its index"
+
+
+@pytest.mark.slow
+def test_a_store_on_a_data_directory_finds_its_collections_again(tmp_path_factory, tmp_path):
+    first = _start(tmp_path_factory, "kept-1", [], data_dir=tmp_path / "data")
+    kept = next(first)
+    _fill(kept.client, "kept", points=12)
+    kept.client.update_collection("kept", optimizers_config=models.OptimizersConfigDiff(indexing_threshold=1234))
+    first.close()
+    second = _start(tmp_path_factory, "kept-2", [], data_dir=tmp_path / "data")
+    again = next(second)
+    try:
+        info = again.client.get_collection("kept")
+        assert info.points_count == 12 and info.config.optimizer_config.indexing_threshold == 1234
+        assert again.client.retrieve("kept", ids=[5])[0].payload == {"team": "blue", "n": 5}
+    finally:
+        second.close()
 
 
 @pytest.mark.slow
@@ -272,17 +365,28 @@ def test_request_log_is_json_lines_without_the_key(store):
 
 
 @pytest.mark.slow
-def test_degrade_ann_changes_non_exact_results_only(store, faulty_store):
-    _fill(store.client, "recall")
-    _fill(faulty_store.client, "recall")
-    query = _vector(23)
-    truth = _ids(store.client.query_points("recall", query=query, limit=10, search_params=EXACT))
-    exact = _ids(faulty_store.client.query_points("recall", query=query, limit=10, search_params=EXACT))
-    approximate = _ids(faulty_store.client.query_points("recall", query=query, limit=10, search_params=APPROXIMATE))
-    again = _ids(faulty_store.client.query_points("recall", query=query, limit=10))
-    assert exact == truth
-    assert len(approximate) == 10 and len(set(approximate) & set(truth)) == 5, (truth, approximate)
-    assert again == approximate, "the degradation must be deterministic per query"
+def test_degrade_ann_builds_a_weak_graph_that_loses_recall_while_exact_search_stays_exact(store, faulty_store):
+    truth = _indexed(store.client, "recall")
+    _indexed(faulty_store.client, "recall")
+    healthy = store.client.get_collection("recall").config.hnsw_config
+    weak = faulty_store.client.get_collection("recall").config.hnsw_config
+    assert (healthy.m, healthy.ef_construct) == (16, 100)
+    assert (weak.m, weak.ef_construct) == (1, 5), "the collection reports the graph the engine really built"
+    queries = _spread_vectors(20, seed=11)
+    assert _recall(store.client, "recall", queries) >= 0.95
+    assert _recall(faulty_store.client, "recall", queries) < 0.9
+    exact = [_ids(faulty_store.client.query_points("recall", query=q, limit=10, search_params=EXACT)) for q in queries]
+    assert exact == [_ids(store.client.query_points("recall", query=q, limit=10, search_params=EXACT)) for q in queries]
+    assert truth == 300
+
+
+@pytest.mark.slow
+def test_missing_payload_index_acknowledges_the_request_and_builds_nothing(faulty_store):
+    _fill(faulty_store.client, "unindexed", points=5)
+    result = faulty_store.client.create_payload_index("unindexed", "team", field_schema=models.PayloadSchemaType.KEYWORD)
+    assert result.status == models.UpdateStatus.COMPLETED
+    faulty_store.client.create_payload_index("unindexed", "n", field_schema=models.PayloadSchemaType.INTEGER)
+    assert set(faulty_store.client.get_collection("unindexed").payload_schema) == {"n"}
 
 
 @pytest.mark.slow
@@ -308,7 +412,7 @@ def test_unknown_fault_exits_listing_the_known_ones():
                            "--fault", "drop_points"], capture_output=True, text=True, timeout=30)
     assert done.returncode == 2
     assert "unknown fault 'drop_points'" in done.stderr
-    for known in ("degrade_ann", "ignore_filter", "slow_search"):
+    for known in ("degrade_ann", "ignore_filter", "slow_search", "missing_payload_index"):
         assert known in done.stderr
 
 
@@ -316,24 +420,77 @@ def test_unknown_fault_exits_listing_the_known_ones():
 
 
 @pytest.mark.parametrize("spec", ["degrade_ann", "degrade_ann:0", "degrade_ann:1.5", "slow_search:soon",
-                                  "ignore_filter:yes"])
+                                  "ignore_filter:yes", "missing_payload_index", "missing_payload_index:a b"])
 def test_malformed_fault_arguments_are_refused(spec):
     with pytest.raises(ValueError, match=spec.split(":")[0]):
         FaultSet.parse([spec])
 
 
 def test_fault_arguments_are_parsed():
-    faults = FaultSet.parse(["degrade_ann:0.25", "slow_search:40", "ignore_filter"])
+    faults = FaultSet.parse(["degrade_ann:0.25", "slow_search:40", "ignore_filter", "missing_payload_index:owner",
+                             "missing_payload_index:run_id"])
     assert faults.degrade_fraction == 0.25 and faults.search_delay_s == 0.04 and "ignore_filter" in faults
+    assert faults.missing_payload_indexes == {"owner", "run_id"}
 
 
-def test_degrade_replaces_the_fraction_with_lower_ranked_items_deterministically():
-    ranked = list(range(30))
-    once = degrade(ranked, top_k=10, fraction=0.5, seed=7)
-    assert once == degrade(ranked, top_k=10, fraction=0.5, seed=7)
-    assert len(once) == 10 and len(set(once) & set(range(10))) == 5
-    assert once == sorted(once)
-    assert degrade(ranked[:12], top_k=10, fraction=0.5, seed=7).__len__() == 10  # only 2 to swap in
+def test_degrade_cuts_m_and_ef_construct_of_every_graph_by_the_fraction():
+    config = settings.from_request(models.CreateCollection(
+        vectors={"a": models.VectorParams(size=4, distance=models.Distance.DOT,
+                                          hnsw_config=models.HnswConfigDiff(m=32))},
+        hnsw_config=models.HnswConfigDiff(ef_construct=200)))
+    weak = settings.degraded(config, 0.9)
+    assert (weak.hnsw_config.m, weak.hnsw_config.ef_construct) == (2, 20)
+    assert weak.params.vectors["a"].hnsw_config.m == 3
+    assert settings.degraded(config, 0.99).hnsw_config.ef_construct == settings.MIN_EF_CONSTRUCT
+    assert settings.degraded(config, 1.0).hnsw_config.m == settings.MIN_DEGRADED_M
+    assert settings.degraded(config, 0.0) == config
+
+
+def test_settings_follow_qdrants_defaults_and_a_patch_changes_only_what_it_names():
+    config = settings.from_request(models.CreateCollection(vectors=models.VectorParams(size=4, distance="Cosine"),
+                                                           optimizers_config=models.OptimizersConfigDiff(
+                                                               indexing_threshold=20)))
+    assert config.hnsw_config == settings.DEFAULT_HNSW and config.params.on_disk_payload is True
+    assert config.optimizer_config.indexing_threshold == 20
+    patched = settings.updated(config, models.UpdateCollection(hnsw_config=models.HnswConfigDiff(full_scan_threshold=5),
+                                                               vectors={"": models.VectorParamsDiff(on_disk=True)}))
+    assert patched.hnsw_config.full_scan_threshold == 5 and patched.hnsw_config.m == 16
+    assert patched.params.vectors.on_disk is True and patched.optimizer_config.indexing_threshold == 20
+
+
+def test_the_engine_keeps_collections_in_its_data_directory(tmp_path):
+    engine = VectorEngine(tmp_path)
+    engine.create_collection("kept", models.CreateCollection(vectors=models.VectorParams(size=DIM, distance="Cosine")))
+    engine.upsert("kept", models.PointsList(points=[models.PointStruct(id=1, vector=_vector(1), payload={"a": 1})]))
+    engine.create_payload_index("kept", models.CreateFieldIndex(field_name="a", field_schema="integer"))
+    engine.close()
+    again = VectorEngine(tmp_path, FaultSet.parse(["missing_payload_index:a"]))
+    try:
+        info = again.collection_info("kept")
+        assert info.points_count == 1 and info.payload_schema == {}, "the fault drops a stored index at start"
+    finally:
+        again.close()
+    assert (tmp_path / "collections" / "kept").is_dir(), "a data directory that was given is kept"
+
+
+def test_a_temporary_data_directory_is_removed_when_the_engine_closes():
+    engine = VectorEngine()
+    directory = engine.data_dir
+    engine.create_collection("gone", models.CreateCollection(vectors=models.VectorParams(size=DIM, distance="Cosine")))
+    engine.close()
+    assert not directory.exists()
+
+
+def test_unsupported_queries_are_refused_not_answered_loosely():
+    engine = VectorEngine()
+    try:
+        engine.create_collection("q", models.CreateCollection(vectors=models.VectorParams(size=DIM, distance="Cosine")))
+        with pytest.raises(Exception, match="not supported by the Citadel Qdrant stand-in"):
+            engine.query("q", models.QueryRequest(query=models.FusionQuery(fusion=models.Fusion.RRF)))
+        with pytest.raises(Exception, match="not a valid collection name"):
+            engine.create_collection("../x", models.CreateCollection(vectors=models.VectorParams(size=DIM, distance="Cosine")))
+    finally:
+        engine.close()
 
 
 @pytest.mark.parametrize("path, headers, expected", [

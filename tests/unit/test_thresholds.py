@@ -61,7 +61,7 @@ def test_unknown_target_is_a_configuration_error():
 
 
 def test_embedded_profile_relaxes_response_time_only():
-    targets = Thresholds.from_profile(load_profile("embedded"))
+    targets = Thresholds.from_profile(load_profile("embedded"), {"chat_answer_ms": 600.0})
     assert targets.resolve("latency.response_ms", spec=300, model="phi3").relaxed
     assert not targets.resolve("database.query_ms").relaxed
 
@@ -72,3 +72,47 @@ def test_verdict_evidence_carries_spec_applied_and_relaxation():
     data = gate.check(120.0, "response time", "end - start").as_dict()
     assert data["gate"]["relaxed"] is True and data["gate"]["spec"] == 300 and data["gate"]["applied"] == 2000
     assert data["verdict"] == "passed" and data["formula"] == "end - start" and data["measured"] == 120.0
+
+
+CALIBRATED = {"latency.response_ms": {"calibrated": "chat_answer_ms", "factor": 2.5, "reason": "CPU only"},
+              "vector.recall_at_10": {"calibrated": "recall_seen", "factor": 0.5, "reason": "small index"}}
+
+
+def calibrated(figures):
+    return Thresholds.from_tables("embedded", TARGETS, CALIBRATED, calibration=figures)
+
+
+def test_a_calibrated_override_applies_its_factor_times_the_figure_this_machine_measured():
+    gate = calibrated({"chat_answer_ms": 800.0}).resolve("latency.response_ms", spec=300, model="phi3")
+    assert (gate.applied, gate.relaxed) == (2000.0, True)
+    assert "2.5 x chat_answer_ms (800, measured when the stack started)" in gate.applied_source
+    assert gate.reason.startswith("CPU only [calibrated on this machine")
+    assert not gate.check(2100, "response time", "end - start").passed  # a slower answer still fails
+
+
+def test_a_calibrated_value_stricter_than_the_plan_leaves_the_plan_value_and_nothing_relaxed():
+    thresholds = calibrated({"chat_answer_ms": 40.0, "recall_seen": 1.0})
+    gate = thresholds.resolve("latency.response_ms", spec=300, model="phi3")  # 2.5 x 40 = 100 < 300
+    assert (gate.applied, gate.relaxed) == (300, False)
+    recall = thresholds.resolve("vector.recall_at_10", spec=0.95)  # '>=': 0.5 x 1.0 is looser, applied
+    assert (recall.applied, recall.relaxed) == (0.5, True)
+    assert thresholds.relaxed() and {g.key for g in thresholds.relaxed()} == {"vector.recall_at_10"}
+
+
+def test_a_calibrated_override_without_the_figure_is_a_configuration_error_naming_it():
+    with pytest.raises(SuiteConfigError, match="calibration figure 'chat_answer_ms', which this target did not measure"):
+        calibrated({}).resolve("latency.response_ms", spec=300, model="phi3")
+
+
+def test_an_override_cannot_be_both_calibrated_and_fixed():
+    with pytest.raises(SuiteConfigError, match="either `calibrated`"):
+        Thresholds.from_tables("p", TARGETS, {"latency.response_ms": {"calibrated": "x", "value": 1, "reason": "r"}})
+
+
+def test_the_embedded_profile_relaxes_speed_relative_to_the_calibration():
+    profile = load_profile("embedded")
+    thresholds = Thresholds.from_profile(profile, {"chat_answer_ms": 600.0, "chat_capacity_rps": 1.7,
+                                                   "embedding_ms": 120.0})
+    assert thresholds.resolve("latency.response_ms", spec=300, model="phi3").applied == 1500.0
+    assert thresholds.resolve("throughput.rps", spec=50, model="phi3").applied == pytest.approx(0.51)
+    assert thresholds.resolve("vector.embedding_ms", spec=200).applied == 300.0

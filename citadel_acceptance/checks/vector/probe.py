@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import random
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable, Mapping
 
 if TYPE_CHECKING:  # qdrant_client takes most of a second to import: only scenarios that use it pay
     from qdrant_client import QdrantClient
@@ -23,6 +24,57 @@ class CollectionFacts:
     vector_size: int | None = None
     distance: str = ""
     points: int = 0
+    payload_indexes: Mapping[str, str] = field(default_factory=dict)  # field -> index type
+
+
+@dataclass(frozen=True)
+class IndexFacts:
+    """What Qdrant says about a collection's vector index: how much of it is indexed, and how."""
+
+    status: str
+    points: int
+    indexed_vectors: int
+    segments: int
+    vector_size: int
+    m: int
+    ef_construct: int
+    full_scan_threshold_kb: int
+    indexing_threshold_kb: int | None  # 0: indexing disabled; None: not reported (Qdrant's default applies)
+
+    @property
+    def vectors_kb(self) -> float:
+        """The collection's vector data in kilobytes (float32), the unit of Qdrant's index thresholds."""
+        return self.points * self.vector_size * 4 / 1024
+
+    @property
+    def unindexed_kb(self) -> float:
+        """The vector data not in an HNSW graph yet, in kilobytes."""
+        return max(self.points - self.indexed_vectors, 0) * self.vector_size * 4 / 1024
+
+    def as_evidence(self) -> dict[str, Any]:
+        """The facts, with Qdrant's names, for the evidence."""
+        return {"status": self.status, "points_count": self.points, "indexed_vectors_count": self.indexed_vectors,
+                "segments_count": self.segments, "hnsw_config.m": self.m, "hnsw_config.ef_construct": self.ef_construct,
+                "hnsw_config.full_scan_threshold_kb": self.full_scan_threshold_kb,
+                "optimizer_config.indexing_threshold_kb": self.indexing_threshold_kb,
+                "vectors_kb": round(self.vectors_kb, 1)}
+
+
+@dataclass(frozen=True)
+class IndexPreparation:
+    """How the recall scenario made sure its sample sits in the HNSW index: what it lowered and what it saw."""
+
+    before: IndexFacts
+    after: IndexFacts
+    lowered: Mapping[str, tuple[int | None, int]]  # setting -> (value it had, value set for the measurement)
+    waited_s: float
+    problem: str = ""  # why the collection is not (fully) indexed, "" when it is
+
+    def as_evidence(self) -> dict[str, Any]:
+        """Before, after, the settings lowered and the wait, for the evidence."""
+        return {"before": self.before.as_evidence(), "after": self.after.as_evidence(),
+                "lowered": {k: {"was": was, "set_to": now} for k, (was, now) in self.lowered.items()},
+                "waited_s": round(self.waited_s, 2), "problem": self.problem}
 
 
 @dataclass
@@ -54,9 +106,108 @@ def collection_facts(qdrant: QdrantClient, name: str) -> CollectionFacts:
     info = qdrant.get_collection(name)
     vectors = info.config.params.vectors
     params = vectors if isinstance(vectors, models.VectorParams) else next(iter(vectors.values()))
+    indexes = {field_name: str(getattr(index.data_type, "value", index.data_type))
+               for field_name, index in (info.payload_schema or {}).items()}
     return CollectionFacts(name=name, exists=True, status=str(getattr(info.status, "value", info.status)),
                            vector_size=params.size, distance=str(getattr(params.distance, "value", params.distance)),
-                           points=int(info.points_count or 0))
+                           points=int(info.points_count or 0), payload_indexes=indexes)
+
+
+def index_facts(qdrant: QdrantClient, name: str) -> IndexFacts:
+    """Status, points, indexed vectors and the HNSW and indexing settings in effect (a vector's own HNSW
+    settings over the collection's)."""
+    from qdrant_client import models
+    info = qdrant.get_collection(name)
+    vectors = info.config.params.vectors
+    params = vectors if isinstance(vectors, models.VectorParams) else next(iter(vectors.values()))
+    hnsw = info.config.hnsw_config
+    return IndexFacts(status=str(getattr(info.status, "value", info.status)), points=int(info.points_count or 0),
+                      indexed_vectors=int(info.indexed_vectors_count or 0), segments=int(info.segments_count or 0),
+                      vector_size=params.size, m=_hnsw(params, hnsw, "m"), ef_construct=_hnsw(params, hnsw, "ef_construct"),
+                      full_scan_threshold_kb=_hnsw(params, hnsw, "full_scan_threshold"),
+                      indexing_threshold_kb=info.config.optimizer_config.indexing_threshold)
+
+
+def _hnsw(params: Any, collection_hnsw: Any, key: str) -> int:
+    own = getattr(params.hnsw_config, key, None) if params.hnsw_config is not None else None
+    return int(getattr(collection_hnsw, key) if own is None else own)
+
+
+# Once the collection was seen green this long with nothing changed, its optimizer had nothing left to do.
+SETTLED_S = 5.0
+
+
+def prepare_index(qdrant: QdrantClient, name: str, wait_s: float, sample_points: int | None = None,
+                  progress: Callable[[str], None] | None = None) -> IndexPreparation:
+    """Make sure the sample's vectors sit in the collection's HNSW index and searches go through the graph.
+
+    Qdrant indexes a segment only once its vectors pass the optimizer's ``indexing_threshold``, and searches
+    a segment smaller than the HNSW ``full_scan_threshold`` by a full scan (both in kilobytes; default 10 MB,
+    about 4,400 vectors of 576 dimensions): a sample of 100 documents meets no index. Where a threshold is
+    above half the sample's size (`sample_points`, else the collection's), it is lowered to that for the
+    measurement (``restore_index_settings`` sets it back). Then the collection is waited for, at most
+    `wait_s`, until it is green again after its optimizer ran: seen busy, or its indexed count changed, or
+    nothing changed for ``SETTLED_S`` (``indexed_vectors_count`` also counts deleted vectors, so it cannot
+    say alone whether new points were indexed).
+    """
+    from qdrant_client import models
+    before = index_facts(qdrant, name)
+    points = before.points if sample_points is None else min(sample_points, before.points)
+    target_kb = max(1, int(points * before.vector_size * 4 / 1024 // 2))
+    lowered: dict[str, tuple[int | None, int]] = {}
+    if not before.indexing_threshold_kb or before.indexing_threshold_kb > target_kb:
+        lowered["indexing_threshold_kb"] = (before.indexing_threshold_kb, target_kb)
+    if before.full_scan_threshold_kb > target_kb:
+        lowered["full_scan_threshold_kb"] = (before.full_scan_threshold_kb, target_kb)
+    problem = ""
+    if lowered and before.points:
+        try:
+            qdrant.update_collection(name, optimizers_config=models.OptimizersConfigDiff(indexing_threshold=target_kb)
+                                     if "indexing_threshold_kb" in lowered else None,
+                                     hnsw_config=models.HnswConfigDiff(full_scan_threshold=target_kb)
+                                     if "full_scan_threshold_kb" in lowered else None)
+        except Exception as exc:  # a read-only key, a store without PATCH: measured as it is, the verdict says so
+            problem = f"lowering the index thresholds failed ({type(exc).__name__}: {str(exc)[:160]})"
+            lowered = {}
+    else:
+        lowered = {}
+    started = time.monotonic()
+    after, busy_seen, last_line = index_facts(qdrant, name), False, started
+    while not problem:
+        now = time.monotonic()
+        busy_seen = busy_seen or after.status != "green"
+        if after.status == "green" and (not lowered or busy_seen or after.indexed_vectors != before.indexed_vectors
+                                        or now - started >= SETTLED_S):
+            break
+        if now - started >= wait_s:
+            problem = (f"the collection was not indexed within {wait_s:g} s: status {after.status}, "
+                       f"indexed_vectors_count {after.indexed_vectors}, points {after.points}")
+            break
+        if progress is not None and now - last_line >= 5:
+            progress(f"waiting for {name} to be indexed: status {after.status}, indexed_vectors_count "
+                     f"{after.indexed_vectors} of {after.points} points, {now - started:.0f} s")
+            last_line = now
+        time.sleep(0.25)
+        after = index_facts(qdrant, name)
+    return IndexPreparation(before, after, lowered, time.monotonic() - started, problem)
+
+
+def restore_index_settings(qdrant: QdrantClient, name: str, preparation: IndexPreparation) -> None:
+    """Set back what `prepare_index` lowered (a value the collection did not report stays as set)."""
+    from qdrant_client import models
+    was = {key: old for key, (old, _) in preparation.lowered.items() if old is not None}
+    if not was or not qdrant.collection_exists(name):
+        return
+    qdrant.update_collection(
+        name, optimizers_config=models.OptimizersConfigDiff(indexing_threshold=was["indexing_threshold_kb"])
+        if "indexing_threshold_kb" in was else None,
+        hnsw_config=models.HnswConfigDiff(full_scan_threshold=was["full_scan_threshold_kb"])
+        if "full_scan_threshold_kb" in was else None)
+
+
+def stderr_line(text: str) -> None:
+    """A progress line on stderr."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def sample_vectors(qdrant: QdrantClient, name: str, count: int, seed: int = 7) -> list[list[float]]:

@@ -1,6 +1,7 @@
 """Verdicts and set-up of the vector gates (T2-006), from vector_probe measurements."""
 from __future__ import annotations
 
+import dataclasses
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,51 @@ def collection_verdict(facts: vector_probe.CollectionFacts, expected: VectorSett
             problems.append(f"expected status green, the collection is {facts.status}")
     return Verdict.from_problems("documents collection", problems, "exists ∧ size ∧ distance ∧ status == green",
                                  expected.url, points=facts.points)
+
+
+def payload_index_verdict(facts: vector_probe.CollectionFacts, expected: VectorSettings) -> Verdict:
+    """Every payload field retrieval filters on (the profile's ``filter_fields``) has a payload index."""
+    indexed = ", ".join(sorted(facts.payload_indexes)) or "none"
+    problems = [] if facts.exists else [f"collection {facts.name!r} does not exist"]
+    if facts.exists:
+        problems += [f"field {field!r} has no payload index (indexed: {indexed}); a strict-mode Qdrant refuses "
+                     "filters on it and every filtered search scans all points" for field in expected.filter_fields
+                     if field not in facts.payload_indexes]
+    return Verdict.from_problems("payload indexes", problems, f"{{{', '.join(expected.filter_fields)}}} ⊆ payload_schema",
+                                 expected.url, payload_schema=dict(facts.payload_indexes))
+
+
+RECALL_FORMULA = "mean over queries of |ANN top-10 ∩ exact top-10| / 10 (exact: the store's own exact search)"
+
+
+def recall_verdict(gate: Gate, result: vector_probe.RecallResult, index: vector_probe.IndexPreparation) -> Verdict:
+    """Recall@10 against the gate, on a collection whose searches went through its HNSW index; else not proven."""
+    facts = index.after
+    recall = round(result.recall, 4)
+    details = {"n": result.queries, "index": index.as_evidence()}
+    setting = (f"HNSW m={facts.m}, ef_construct={facts.ef_construct}, full_scan_threshold={facts.full_scan_threshold_kb} KB; "
+               f"indexed_vectors_count {facts.indexed_vectors}, points {facts.points}")
+    reason = unproven_recall(index)
+    if reason:
+        return Verdict(name="recall@10", passed=False, formula=RECALL_FORMULA, measured=recall, unit=gate.unit,
+                       gate=gate, details=details,
+                       explanation=f"recall@10 not proven: {reason} (measured {recall:g}, n={result.queries}; {setting})")
+    verdict = gate.check(recall, "recall@10", RECALL_FORMULA, n=result.queries)
+    return dataclasses.replace(verdict, explanation=f"{verdict.explanation}; {setting}", details=details)
+
+
+def unproven_recall(index: vector_probe.IndexPreparation) -> str:
+    """Why a recall measured on this collection says nothing about an HNSW index ("" when it does)."""
+    facts = index.after
+    if facts.indexed_vectors == 0:
+        why = f"the collection has no HNSW index (indexed_vectors_count 0 of {facts.points} points)"
+        return f"{why}: {index.problem}" if index.problem else f"{why}, so approximate search was the exact scan"
+    if facts.vectors_kb < facts.full_scan_threshold_kb:
+        return (f"the collection's vectors ({facts.vectors_kb:.0f} KB) are below its HNSW full_scan_threshold "
+                f"({facts.full_scan_threshold_kb} KB), so every search was a full scan, not a graph search")
+    if index.problem:
+        return index.problem
+    return ""
 
 
 def percentile_verdict(gate: Gate, samples_ms: list[float], name: str, formula: str) -> Verdict:
