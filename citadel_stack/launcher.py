@@ -391,6 +391,18 @@ def status(stack_dir: Path) -> dict[str, str]:
     return parts
 
 
+def record_setting(stack_dir: Path, key: str, value: Any) -> StackState:
+    """Record one value among the stack's settings (its state file), under the stack's lock, so that a part the
+    supervisor or the chaos process restarts meanwhile keeps its new process in the state."""
+    with _locked(stack_dir):
+        state = StackState.load(stack_dir)
+        if state is None:
+            raise StackError(f"no stack runs in {stack_dir}: nothing to record {key} in")
+        state.settings[key] = value
+        state.save()
+        return state
+
+
 def stop_part(stack_dir: Path, part: str) -> None:
     """Stop one part (`model_service:NAME`, `vector_store` or `gateway`) on purpose: the supervisor holds off."""
     with _locked(stack_dir):

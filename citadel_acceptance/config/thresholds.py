@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from citadel_acceptance.verdict import Verdict
 
 COMPARISONS = ("<", "<=", ">", ">=", "==")
+Calibration = Mapping[str, float] | Callable[[], Mapping[str, float]] | None
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
     "<": operator.lt,
@@ -122,21 +123,29 @@ class Thresholds:
     """Resolves gates from the profile's `[thresholds]` and `[overrides]` sections."""
 
     def __init__(self, profile_name: str, thresholds: Mapping[str, Threshold],
-                 overrides: Mapping[str, ThresholdOverride], calibration: Mapping[str, float] | None = None) -> None:
+                 overrides: Mapping[str, ThresholdOverride], calibration: Calibration = None) -> None:
         self.profile_name = profile_name
         self._thresholds = thresholds
         self._overrides = overrides
-        self.calibration = dict(calibration or {})
+        self._calibration = calibration
         self.resolved: list[Gate] = []
 
+    @property
+    def calibration(self) -> dict[str, float]:
+        """The target's calibration figures, measured at the first gate that needs them (a callable is asked once)."""
+        if callable(self._calibration):
+            self._calibration = dict(self._calibration())
+        return dict(self._calibration or {})
+
     @classmethod
-    def from_profile(cls, profile: Profile, calibration: Mapping[str, float] | None = None) -> Thresholds:
-        """The thresholds of a loaded profile; `calibration` holds the figures the target measured, if any."""
+    def from_profile(cls, profile: Profile, calibration: Calibration = None) -> Thresholds:
+        """The thresholds of a loaded profile; `calibration` gives the figures the target measured, if any (a mapping,
+        or a callable measuring them when the first calibrated gate is resolved)."""
         return cls(profile.name, profile.thresholds, profile.overrides, calibration)
 
     @classmethod
     def from_tables(cls, profile_name: str, thresholds: Mapping[str, Any], overrides: Mapping[str, Any],
-                    calibration: Mapping[str, float] | None = None) -> Thresholds:
+                    calibration: Calibration = None) -> Thresholds:
         """Thresholds from tables written as a profile writes them (checked like a profile's)."""
         where = Path(f"<{profile_name}>")
         typed = value(dict(thresholds), Mapping[str, Threshold], "thresholds", where)
@@ -182,13 +191,14 @@ class Thresholds:
         """(applied, source, reason) of an override relative to a calibration figure; the plan's number where
         the calibrated one would be stricter."""
         figure = override.calibrated
-        if figure not in self.calibration:
-            measured = ", ".join(sorted(self.calibration)) or "none"
+        figures = self.calibration
+        if figure not in figures:
+            measured = ", ".join(sorted(figures)) or "none"
             raise SuiteConfigError(
                 f"the override of {key!r} in profile {self.profile_name!r} is relative to the calibration figure "
                 f"{figure!r}, which this target did not measure (measured: {measured}); only the embedded stack "
                 "calibrates: give the override a `value` for another target")
-        measured = float(self.calibration[figure])
+        measured = float(figures[figure])
         calibrated = round(override.factor * measured, 3)
         looser = calibrated > spec if compare in ("<", "<=") else calibrated < spec
         source = (f"calibrated on this machine: {override.factor:g} x {figure} "

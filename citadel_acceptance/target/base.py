@@ -52,9 +52,9 @@ class Target:
         """The PID of one part's process, when the suite can see it."""
         return None
 
-    @property
     def calibration(self) -> dict[str, float]:
-        """Figures measured on this machine that a profile's thresholds may be relative to (none for a deployment)."""
+        """Figures measured on this machine that a profile's thresholds may be relative to (none for a deployment);
+        measured when first asked for."""
         return {}
 
     @property

@@ -52,7 +52,8 @@ class EmbeddedTarget(Target):
     started: bool = False
     keep: bool = False
     kind: str = "embedded"
-    figures: dict[str, float] = field(default_factory=dict)
+    profile: Profile | None = None  # the profile pointed at the stack (what calibration asks)
+    figures: dict[str, float] | None = None
     _closed: bool = field(default=False, repr=False)
 
     @classmethod
@@ -76,13 +77,7 @@ class EmbeddedTarget(Target):
             var = pointed.secret_vars.get(name)
             if var:
                 os.environ[var] = value
-        target = cls(stack_dir=stack_dir, state=state, started=started, keep=keep)
-        try:
-            target.figures = target.calibrate(pointed)
-        except calibration.CalibrationError as exc:
-            target.close()
-            raise EnvironmentNotReady(f"the embedded stack's model services could not be calibrated: {exc}") from exc
-        return target, pointed
+        return cls(stack_dir=stack_dir, state=state, started=started, keep=keep, profile=pointed), pointed
 
     def calibrate(self, profile: Profile) -> dict[str, float]:
         """The stack's calibration figures: measured once per stack (the first run to need them measures, under
@@ -96,13 +91,19 @@ class EmbeddedTarget(Target):
                 return dict(recorded)
             figures = calibration.calibrate(*_calibration_services(profile))
             if state is not None:
-                state.settings["calibration"] = figures
-                state.save()
+                launcher.record_setting(self.stack_dir, "calibration", figures)
             print(f"[calibration] measured now: {calibration.describe(figures)}", flush=True, file=sys.stdout)
             return figures
 
-    @property
     def calibration(self) -> dict[str, float]:
+        """The calibration figures, measured (or read back) at the first call: only runs with a calibrated gate pay."""
+        if self.figures is None:
+            if self.profile is None:
+                return {}
+            try:
+                self.figures = self.calibrate(self.profile)
+            except calibration.CalibrationError as exc:
+                raise EnvironmentNotReady(f"the embedded stack's model services could not be calibrated: {exc}") from exc
         return dict(self.figures)
 
     @property
