@@ -101,8 +101,8 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
     "embeddings_slower:4": ("@vector_perf", {EMBED: "embedding p95: expected < "}),
     # The vector store's two performance faults share one case (each stores the 100-document sample first):
     # slow search fails the two search-time gates, an HNSW graph built with m=1, ef_construct=5 the recall gate.
-    "slow_search:200,degrade_ann:0.95": ("@vector_perf", {SEARCH: "similarity search p95: expected < 150 ms",
-                                                          CONCURRENT: "similarity search p95: expected < 150 ms",
+    "slow_search:800,degrade_ann:0.95": ("@vector_perf", {SEARCH: "similarity search p95: expected < ",
+                                                          CONCURRENT: "similarity search p95: expected < ",
                                                           RECALL: "recall@10: expected >= 0.95"}),
     # The store never builds the owner index the gateway asks for: the collection check names the field.
     "missing_payload_index:owner": ("@vector_functional", {COLLECTION: "field 'owner' has no payload index"}),
@@ -114,9 +114,9 @@ RATED, STREAMING = "{} answers within its latency target at its rated load", "{}
 # Further cases of faults already above, against other features: "spec|label" keys (label only names the case).
 EXPECTED_FAILURES.update({
     "model_slower:phi3:4|rated load": ("@rated", {RATED.format("phi3"): "response time p95 under load for phi3: expected < "}),
-    "fail_ratio:10": ("@rated", {RATED.format("phi3"): "error rate"}),
+    "fail_ratio:50": ("@rated", {RATED.format("phi3"): "error rate"}),
     "no_usage|streaming": ("@streaming", {STREAMING.format("phi3"): "carried no usage: TPOT undefined"}),
-    "gateway_delay:60": ("@overhead", {"The gateway adds less than 30 ms at 100 requests per second": "gateway overhead (median)"}),
+    "gateway_delay:2000": ("@overhead", {"The gateway adds less than 30 ms at 100 requests per second": "gateway overhead (median)"}),
     "cache_disabled": ("@cache", {"A repeated deterministic question is answered from the cache":
                                   "expected the cache-hit counter to grow by 1"}),
     "cpu_hog": ("@resources", {"CPU and memory stay within their limits under normal load": "CPU use: expected < 80 %"}),
@@ -192,7 +192,7 @@ EXPECTED_FAILURES.update({
 # every model alike, and each model's load is a measurement window of its own, the costliest part of these cases.
 # embeddings_slower runs its one scenario: the search scenarios read stored vectors and never call /v1/embeddings,
 # and leaving them out spares the case storing the 100-document sample.
-ONE_SCENARIO = {"model_slower:phi3:4|rated load": "^phi3 answers within", "fail_ratio:10": "^phi3 answers within",
+ONE_SCENARIO = {"model_slower:phi3:4|rated load": "^phi3 answers within", "fail_ratio:50": "^phi3 answers within",
                 "no_usage|streaming": "^phi3's streamed answers", "embeddings_slower:4": "^Embeddings are computed"}
 
 # The load windows of the self-test are 4 s (the profile's 6): 8 answers per model at its rated 2 per second, 20 at
@@ -208,7 +208,7 @@ CASE_USERDATA: dict[str, dict[str, str]] = {
     # model_crash_every too: the gates it must leave passing are drift (held to 10 x here: its own restarts and
     # a busy neighbour move a window's p95) and memory; the ones it breaks do not depend on the machine.
     "model_crash_every:5": {"overrides.stability.latency_drift_ratio.value": "10"},
-    **{case: SHORT_LOAD for case in ("model_slower:phi3:4|rated load", "no_usage|streaming", "gateway_delay:60", "cpu_hog")},
+    **{case: SHORT_LOAD for case in ("model_slower:phi3:4|rated load", "no_usage|streaming", "gateway_delay:2000", "cpu_hog")},
     # A case whose gate waits for something the fault stops from ever happening waits less than the healthy run:
     # the healthy stack raises these alerts within a few seconds and recovers a crashed model in about 2 s.
     "counter_not_incremented": {"monitoring.error_alert_window_s": "8"},
@@ -259,9 +259,9 @@ EXPECTED_FAILURES.update({
 # loads the machine (cpu_hog, disk_fill), or when it applies load itself (rated load, streaming at normal load,
 # the 100 requests per second of the overhead check), which would slow every test beside it.
 TIMED_CASES = {"model_slower:phi3:8", "model_slower:phi3:4|rated load", "no_request_validation",
-               "fail_ratio:10", "no_usage|streaming", "gateway_delay:60",
+               "fail_ratio:50", "no_usage|streaming", "gateway_delay:2000",
                "drop_index:documents_owner_created_at_idx", "slow_query:80", "pg_max_connections:100", "table_lock:120",
-               "embeddings_slower:4", "slow_search:200,degrade_ann:0.95", "cpu_hog", "disk_fill:500"}
+               "embeddings_slower:4", "slow_search:800,degrade_ann:0.95", "cpu_hog", "disk_fill:500"}
 # The healthy run in three parts, each on its own stack: the features that measure time or resources (run alone),
 TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @resources or @vector_perf or @db_perf "
                   "or @forecast or @alerting or @gpu")
