@@ -168,7 +168,7 @@ class RunSession:
 
     def remove_test_data(self, interrupted: bool = False) -> list[str]:
         """Delete what this run created; returns what could not be removed (after an interrupt, a second later)."""
-        return self.run_data.remove_all(settle_s=1.0 if interrupted else 0.0) if self.run_data else []
+        return self.run_data.remove_all(settle_s=3.0 if interrupted else 0.0) if self.run_data else []
 
     def close(self) -> None:
         """Close the clients and stop the stack if this run started it (and was not asked to keep it)."""

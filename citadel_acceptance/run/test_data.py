@@ -62,19 +62,22 @@ class RunData:
         the run was interrupted completes on the server after the client stopped listening (purging its key would
         leave its vector behind). `settle_s` (after an interrupt) gives such a store time to finish first.
         """
-        if settle_s > 0:
-            time.sleep(settle_s)
-        known = {document_id for _, document_id in self.documents}
-        for key in self.swept + [k for k in self.keys if k not in self.swept]:
-            listed = self.api.list_documents(key)  # a key that may not list (admin, reader) answers non-200: nothing
-            for item in (listed.body.get("data", []) if listed.status == 200 and isinstance(listed.body, dict) else []):
-                if str(item.get("id")) not in known:
-                    known.add(str(item.get("id")))
-                    self.documents.append((key, str(item.get("id"))))
-        for key, document_id in reversed(self.documents):
-            ex = self.api.delete_document(key, document_id)
-            if ex.status not in (200, 404):
-                self.cleanup_problems.append(f"document {document_id}: DELETE answered {ex.status} {ex.error}")
+        known: set[str] = set()
+        for sweep in range(2 if settle_s > 0 else 1):  # after an interrupt, once more: a store may finish late
+            if settle_s > 0:
+                time.sleep(settle_s)
+            known.update(document_id for _, document_id in self.documents)
+            for key in self.swept + [k for k in self.keys if k not in self.swept]:
+                listed = self.api.list_documents(key)  # a key that may not list (admin, reader) answers non-200
+                for item in (listed.body.get("data", []) if listed.status == 200 and isinstance(listed.body, dict) else []):
+                    if str(item.get("id")) not in known:
+                        known.add(str(item.get("id")))
+                        self.documents.append((key, str(item.get("id"))))
+            for key, document_id in reversed(self.documents):
+                ex = self.api.delete_document(key, document_id)
+                if ex.status not in (200, 404):
+                    self.cleanup_problems.append(f"document {document_id}: DELETE answered {ex.status} {ex.error}")
+            self.documents.clear()
         for key in reversed(self.keys):
             ex = self.api.delete_key(key.id)
             if ex.status not in (200, 404):

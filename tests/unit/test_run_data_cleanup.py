@@ -60,3 +60,26 @@ def test_a_key_that_may_not_list_loses_nothing_it_knows():
     gateway = FakeGateway(documents={"bob": ["known"]}, unlisting={3})
     data = RunData(run_id="citadel-test", api=gateway, redactor=Redactor(), keys=[reader], documents=[(reader, "known")])
     assert data.remove_all() == [] and gateway.documents == {"bob": []}
+
+
+@dataclass
+class LateStore(FakeGateway):
+    """A store in flight when the run was interrupted lands after the first listing."""
+
+    lists: int = 0
+
+    def list_documents(self, key: IssuedKey) -> Exchange:
+        self.lists += 1
+        if self.lists == 2:
+            self.documents.setdefault(key.owner, []).append("late")
+        return super().list_documents(key)
+
+
+def test_after_an_interrupt_a_store_that_lands_late_is_removed_by_the_second_sweep(monkeypatch):
+    monkeypatch.setattr("citadel_acceptance.run.test_data.time.sleep", lambda s: None)
+    alice = _key(1, "alice")
+    gateway = LateStore(documents={"alice": ["seen"]})
+    data = RunData(run_id="citadel-test", api=gateway, redactor=Redactor(), keys=[alice], documents=[(alice, "seen")])
+    assert data.remove_all(settle_s=3.0) == []
+    assert gateway.documents == {"alice": []} and gateway.calls.count("delete seen") == 1
+    assert gateway.calls.index("delete late") < gateway.calls.index("purge key 1")
