@@ -100,7 +100,8 @@ def stack_settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
     each other's threads (a 100 ms embedding took seconds), while one thread each shares the cores fairly."""
     profile = load_profile("embedded")
     settings = launcher.StackSettings.from_mapping(embedded_target.stack_settings(profile, faults))
-    return replace(settings, n_threads=1) if os.environ.get("PYTEST_XDIST_WORKER") else settings
+    one_thread = os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("CITADEL_TEST_ONE_THREAD") == "1"
+    return replace(settings, n_threads=1) if one_thread else settings
 
 
 @contextmanager

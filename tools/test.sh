@@ -2,9 +2,10 @@
 # The test command (`make test`): every test, in three phases on this machine's cores.
 #   1. everything not marked `timed` or `soak`, side by side (pytest-xdist, CITADEL_TEST_WORKERS workers, default 3):
 #      these tests wait on processes, alerts and windows far more than they compute;
-#   2. the `soak` tests (stability runs of 40 s), two at a time and nothing else: each applies a light, steady
-#      load, and a neighbour that loads the machine in bursts would move the latency drift and health checks they
-#      judge (on two cores, queueing behind a busy neighbour once stretched a 1-second answer to 13 s);
+#   2. the `soak` tests (stability runs of 40 s), one at a time and nothing else: each applies a light, steady
+#      load, and a neighbour would move the latency drift and health checks they judge (on two cores, queueing
+#      behind a busy neighbour once stretched a 1-second answer to 13 s; two soaks side by side on a slow machine
+#      of this kind held the health probe past its timeout in a third of the checks);
 #   3. the `timed` tests, one at a time: they measure time or resources, and a test beside them would be measured too.
 # Every phase always runs; the exit code is the first failing phase's (5, "no tests", counts as success,
 # for PYTEST_ARGS that select tests of some phases only).
@@ -30,8 +31,10 @@ phase() {  # name, then pytest's arguments; prints the phase's time
 }
 phase "side by side" -m "not timed and not soak" -n "$workers" --dist load --durations=25
 first=$?
-phase "stability runs" -m "soak" -n 2 --dist load --durations=5
+export CITADEL_TEST_ONE_THREAD=1  # one llama.cpp thread per model service, as when these ran two at a time
+phase "stability runs" -m "soak" --durations=5
 second=$?
+unset CITADEL_TEST_ONE_THREAD
 phase "timed, alone" -m "timed" --durations=25
 third=$?
 echo "[test] all phases took $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"
