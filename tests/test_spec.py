@@ -58,10 +58,6 @@ def test_ci_runs_the_readme_test_command():
     assert re.search(r"^make test\s*$", ci, re.M), ".ci/run must call the README's test command"
 
 
-def test_library_never_imports_behave():
-    for module in (REPO_ROOT / "citadel_acceptance").rglob("*.py"):
-        assert not re.search(r"^\s*(import behave|from behave)", module.read_text(), re.M), module
-
 
 def test_docs_faults_md_is_the_catalog_as_generated():
     from citadel_stack.faults import catalog_page
