@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,8 @@ class RunData:
     documents: list[tuple[IssuedKey, str]] = field(default_factory=list)
     cleanup_problems: list[str] = field(default_factory=list)
     swept: list[IssuedKey] = field(default_factory=list)  # keys whose every document goes at the end (a fuzzer's)
+    unanswered: list[IssuedKey] = field(default_factory=list)  # one entry per store sent and not answered (interrupted)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def issue_key(self, purpose: str, role: str = "user", owner: str | None = None) -> IssuedKey:
         """A least-privilege key for this run (owner defaults to a fresh per-run owner)."""
@@ -38,10 +41,17 @@ class RunData:
         return key
 
     def store(self, key: IssuedKey, content: str, title: str, metadata: dict[str, str]):
-        """Store a document tagged with the run id; returns the exchange (201 expected)."""
+        """Store a document tagged with the run id; returns the exchange (201 expected).
+
+        A store interrupted before its answer stays in `unanswered`: the server may still complete it.
+        """
+        with self._lock:
+            self.unanswered.append(key)
         exchange = self.api.store_document(key, content, title, {**metadata, "run_id": self.run_id})
-        if exchange.status == 201 and isinstance(exchange.body, dict):
-            self.documents.append((key, str(exchange.body["id"])))
+        with self._lock:
+            self.unanswered.remove(key)
+            if exchange.status == 201 and isinstance(exchange.body, dict):
+                self.documents.append((key, str(exchange.body["id"])))
         return exchange
 
     def remove_document(self, key: IssuedKey, exchange: Any) -> None:
@@ -55,24 +65,27 @@ class RunData:
         """At the end, delete every document `key`'s owner has (documents a tool stored without the run id)."""
         self.swept.append(key)
 
-    def remove_all(self, settle_s: float = 0.0) -> list[str]:
+    def remove_all(self, settle_s: float = 0.0, late_store_wait_s: float = 60.0) -> list[str]:
         """Delete every document, then every key, of this run; returns what could not be removed.
 
         Every key's documents are listed first, not only those the suite saw stored: a store still in flight when
         the run was interrupted completes on the server after the client stopped listening (purging its key would
-        leave its vector behind). `settle_s` (after an interrupt) gives such a store time to finish first.
+        leave its vector behind). After an interrupt (`settle_s` > 0) the clean-up first waits, up to
+        `late_store_wait_s`, until each store left unanswered shows up in its owner's list (a slow machine may take
+        many seconds to embed it), then sweeps twice, `settle_s` apart.
         """
         known: set[str] = set()
+        if settle_s > 0 and self.unanswered:
+            self._wait_for_late_stores(late_store_wait_s)
         for sweep in range(2 if settle_s > 0 else 1):  # after an interrupt, once more: a store may finish late
-            if settle_s > 0:
+            if sweep:
                 time.sleep(settle_s)
             known.update(document_id for _, document_id in self.documents)
             for key in self.swept + [k for k in self.keys if k not in self.swept]:
-                listed = self.api.list_documents(key)  # a key that may not list (admin, reader) answers non-200
-                for item in (listed.body.get("data", []) if listed.status == 200 and isinstance(listed.body, dict) else []):
-                    if str(item.get("id")) not in known:
-                        known.add(str(item.get("id")))
-                        self.documents.append((key, str(item.get("id"))))
+                for document_id in self._listed(key):
+                    if document_id not in known:
+                        known.add(document_id)
+                        self.documents.append((key, document_id))
             for key, document_id in reversed(self.documents):
                 ex = self.api.delete_document(key, document_id)
                 if ex.status not in (200, 404):
@@ -86,3 +99,28 @@ class RunData:
         self.keys.clear()
         self.swept.clear()
         return self.cleanup_problems
+
+    def _listed(self, key: IssuedKey) -> list[str]:
+        """The ids in `key`'s owner's document list (none where the key may not list: admin, reader)."""
+        listed = self.api.list_documents(key)
+        items = listed.body.get("data", []) if listed.status == 200 and isinstance(listed.body, dict) else []
+        return [str(item.get("id")) for item in items if isinstance(item, dict)]
+
+    def _wait_for_late_stores(self, wait_s: float) -> None:
+        """Wait until every owner with an unanswered store lists that many documents the run has not seen."""
+        seen = {document_id for _, document_id in self.documents}
+        expected: dict[str, tuple[IssuedKey, int]] = {}
+        for key in self.unanswered:
+            expected[key.id] = (key, expected.get(key.id, (key, 0))[1] + 1)
+        deadline = time.monotonic() + wait_s
+        while expected and time.monotonic() < deadline:
+            for key_id, (key, count) in list(expected.items()):
+                if len(set(self._listed(key)) - seen) >= count:
+                    del expected[key_id]
+            if expected:
+                time.sleep(0.5)
+        if expected:
+            self.cleanup_problems.append(
+                f"{sum(c for _, c in expected.values())} store(s) in flight at the interrupt did not finish within "
+                f"{wait_s:.0f} s; if they finish later, delete documents with metadata run_id={self.run_id}")
+        self.unanswered.clear()

@@ -83,3 +83,54 @@ def test_after_an_interrupt_a_store_that_lands_late_is_removed_by_the_second_swe
     assert data.remove_all(settle_s=3.0) == []
     assert gateway.documents == {"alice": []} and gateway.calls.count("delete seen") == 1
     assert gateway.calls.index("delete late") < gateway.calls.index("purge key 1")
+
+
+@dataclass
+class SlowStore(FakeGateway):
+    """A store left unanswered by the interrupt lands only after several listings (a slow embedding)."""
+
+    lists: int = 0
+    lands_at: int = 5
+
+    def list_documents(self, key: IssuedKey) -> Exchange:
+        self.lists += 1
+        if self.lists == self.lands_at:
+            self.documents.setdefault(key.owner, []).append("very-late")
+        return super().list_documents(key)
+
+
+def _interrupted_store(data: RunData, key: IssuedKey) -> None:
+    """What an interrupt inside `RunData.store` leaves: the store sent, its answer never read."""
+    class Interrupting:
+        def store_document(self, *args, **kwargs):
+            raise KeyboardInterrupt
+    api, data.api = data.api, Interrupting()
+    try:
+        data.store(key, "text", "title", {})
+    except KeyboardInterrupt:
+        pass
+    data.api = api
+
+
+def test_after_an_interrupt_the_clean_up_waits_for_a_store_left_unanswered(monkeypatch):
+    monkeypatch.setattr("citadel_acceptance.run.test_data.time.sleep", lambda s: None)
+    alice = _key(1, "alice")
+    gateway = SlowStore(documents={"alice": ["seen"]}, lands_at=7)
+    data = RunData(run_id="citadel-test", api=gateway, redactor=Redactor(), keys=[alice], documents=[(alice, "seen")])
+    _interrupted_store(data, alice)
+    assert data.unanswered == [alice]
+    assert data.remove_all(settle_s=3.0) == []
+    assert gateway.documents == {"alice": []}
+    assert gateway.calls.index("delete very-late") < gateway.calls.index("purge key 1")
+
+
+def test_a_store_that_never_lands_is_reported_with_the_run_id(monkeypatch):
+    clock = iter(range(0, 10_000, 1))
+    monkeypatch.setattr("citadel_acceptance.run.test_data.time.sleep", lambda s: None)
+    monkeypatch.setattr("citadel_acceptance.run.test_data.time.monotonic", lambda: float(next(clock)))
+    alice = _key(1, "alice")
+    gateway = FakeGateway(documents={"alice": []})
+    data = RunData(run_id="citadel-test", api=gateway, redactor=Redactor(), keys=[alice])
+    _interrupted_store(data, alice)
+    problems = data.remove_all(settle_s=3.0, late_store_wait_s=5)
+    assert len(problems) == 1 and "did not finish within 5 s" in problems[0] and "run_id=citadel-test" in problems[0]
