@@ -97,4 +97,4 @@ def step_resource_below(context, resource, percent):
     key, samples = {"CPU": ("resources.cpu_percent", context.resources.cpu_percent),
                     "memory": ("resources.memory_percent", context.resources.memory_percent)}[resource]
     verdict = performance.resource_verdict(samples, context.thresholds.resolve(key, spec=percent), f"{resource} use")
-    context.evidence.check(verdict, readings=samples)
+    context.evidence.check(verdict, readings=samples, normal_load=context.resources.rate_source)

@@ -21,10 +21,12 @@ for option in "${extra[@]}"; do
   fi
 done
 started=$SECONDS
+timings=reports/test-timings  # each phase's JUnit XML: every test's duration, for docs/measurements.md
+mkdir -p "$timings"
 phase() {  # name, then pytest's arguments; prints the phase's time
   local name=$1 begun=$SECONDS code
   shift
-  .venv/bin/python -m pytest "$@" "${extra[@]}"
+  .venv/bin/python -m pytest "$@" --junit-xml="$timings/${name// /-}.xml" "${extra[@]}"
   code=$?
   echo "[test] $name: exit $code in $(( (SECONDS - begun) / 60 )) min $(( (SECONDS - begun) % 60 )) s"
   return $code

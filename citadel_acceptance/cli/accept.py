@@ -10,7 +10,9 @@ whatever behave's outcome, so a failed run still leaves its evidence.
 """
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -19,8 +21,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from citadel_acceptance.report.handover import Handover, allure_result, build, format_text, write_html, write_json
+from citadel_acceptance.report.handover import Handover, allure_result, build, format_text, write_json
+from citadel_acceptance.report.handover_page import write_html
+from citadel_acceptance.report.inventory import scenarios_per_criterion
 from citadel_acceptance.report.protection import verify_manifest, write_manifest
+from citadel_acceptance.run.hooks import RUN_STATE_VARIABLE, clean_results
 from citadel_acceptance.run.session import REPO_ROOT
 
 INTERRUPTED = 130
@@ -42,6 +47,7 @@ class RunPaths:
     handover_html: Path
     handover_json: Path
     history: Path     # Allure's history (one line per run): the report's trends across runs
+    run_state: Path   # how far the suite got (written by its hooks): a configuration error is not a target's fault
 
     @classmethod
     def under(cls, root: Path) -> RunPaths:
@@ -49,7 +55,7 @@ class RunPaths:
         return cls(root=root, results=root / "allure-results", report=root / "allure-report", reports=reports,
                    junit=reports / "junit", gates=reports / "gates.json", manifest=reports / "evidence-manifest.json",
                    handover_html=reports / "handover.html", handover_json=reports / "handover.json",
-                   history=reports / "allure-history.jsonl")
+                   history=reports / "allure-history.jsonl", run_state=reports / "run-state.json")
 
 
 DEFAULT_PATHS = RunPaths.under(REPO_ROOT)
@@ -105,6 +111,9 @@ def run_behave(args: list[str], paths: RunPaths = DEFAULT_PATHS) -> int:
             p for p in (str(REPO_ROOT), os.environ.get("PYTHONPATH", "")) if p)}
     # behave runs in a session of its own, so that a Ctrl-C reaches this process only, which passes one SIGINT
     # on: behave then ends the current step, runs its clean-up (test data, evidence files) and stops.
+    paths.run_state.unlink(missing_ok=True)
+    clean_results(paths.results)  # results of an earlier run must not read as this run's when behave stops early
+    env = {**(env or os.environ), RUN_STATE_VARIABLE: str(paths.run_state)}
     process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True)
     try:
         return process.wait()
@@ -138,7 +147,22 @@ def generate_report(paths: RunPaths = DEFAULT_PATHS) -> tuple[Path | None, str]:
     index = report_dir / "index.html"
     if done.returncode != 0 or not index.exists():
         return None, f"the Allure CLI exited {done.returncode}: {(done.stderr or done.stdout).strip()[-400:]}"
+    without_analytics(index)
     return index, ""
+
+
+ANALYTICS = re.compile(r"<script async src=\"https://www\.googletagmanager\.com/gtag/js\?id=[^\"]*\"></script>\s*"
+                       r"<script>\s*window\.dataLayer = window\.dataLayer \|\| \[\];.*?</script>", re.S)
+
+
+def without_analytics(index: Path) -> None:
+    """Remove the Google Analytics tag Allure 3's awesome report always writes (its template sets analyticsEnable:
+    true, and ALLURE_NO_ANALYTICS is read by the allure2 plugin only): evidence of an on-prem deployment is opened
+    on machines that must not report to a third party, and a page that reaches out fails offline checks."""
+    text = index.read_text(encoding="utf-8")
+    cleaned = ANALYTICS.sub("", text)
+    if cleaned != text:
+        index.write_text(cleaned, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,10 +172,16 @@ def main(argv: list[str] | None = None) -> int:
         problems = verify_manifest(paths.results, paths.manifest, args[1] if len(args) > 1 else None)
         print("\n".join(problems) or f"every evidence file in {paths.results} is as the manifest recorded it")
         return 1 if problems else 0
+    try:
+        args = resolve_paths(args, Path.cwd())
+    except ValueError as problem:
+        print(f"accept: {problem}", file=sys.stderr)
+        return 2
     started = time.monotonic()
     code = run_behave(args, paths)
     interrupted = code == INTERRUPTED
-    handover = build(paths.results, paths.gates, interrupted, profile_of(args))
+    handover = build(paths.results, paths.gates, interrupted, profile_of(args),
+                     expected=scenarios_per_criterion(REPO_ROOT / "features"))
     page, data = write_html(handover, paths.handover_html), write_json(handover, paths.handover_json)
     if paths.results.exists() and any(paths.results.glob("*-result.json")):
         allure_result(handover, paths.results, page, data)
@@ -165,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         again = "" if paths.root == REPO_ROOT else f" {OUTPUT_OPTION} {paths.root}"
         print(f"Evidence manifest: {paths.manifest} (sha256 {manifest_digest}); check it later with "
               f"python -m citadel_acceptance.cli.accept{again} --verify-evidence {manifest_digest}")
-    print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover)}")
+    print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover, run_state(paths))}")
     print("\nCitadel MVP-2 acceptance: success criteria, the scenarios that prove them, and the handover verdict")
     print(format_text(handover))
     return code
@@ -180,14 +210,53 @@ def profile_of(args: list[str]) -> str:
     return "embedded"
 
 
-def run_kind(code: int, handover: Handover) -> str:
+def resolve_paths(args: list[str], cwd: Path) -> list[str]:
+    """behave's arguments with every feature path made absolute from `cwd` (behave runs in another folder).
+
+    A positional argument (not an option, not an option's value) is a feature file or folder; one that does not
+    exist raises ValueError with the sentence to print.
+    """
+    takes_value = {"-D", "--define", "-t", "--tags", "-n", "--name", "-i", "--include", "-e", "--exclude", "-f",
+                   "--format", "-o", "--outfile", "-k", "--logging-level", "--junit-directory", "-l", "--lang",
+                   "--logging-format", "--logging-datefmt", "--logging-filter", "--stage", "--runner", "-c",
+                   "--capture-hooks"}
+    resolved, expect_value = [], False
+    for arg in args:
+        if expect_value or arg.startswith("-"):
+            expect_value = arg in takes_value and not expect_value
+            resolved.append(arg)
+            continue
+        path, line = re.fullmatch(r"(.*?)((?::\d+)*)", arg).groups()  # features/x.feature:12 names a line
+        absolute = Path(path) if Path(path).is_absolute() else cwd / path
+        if not absolute.exists():
+            raise ValueError(f"no feature file or folder {path!r} (looked in {cwd}): give a path under "
+                             f"{REPO_ROOT / 'features'}, or select scenarios with --tags or --name")
+        resolved.append(f"{absolute.resolve()}{line}")
+    return resolved
+
+
+def run_state(paths: RunPaths) -> dict[str, str]:
+    """How far the suite got (run.hooks.record_run_state): {} when behave stopped before the suite's first hook."""
+    try:
+        state = json.loads(paths.run_state.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def run_kind(code: int, handover: Handover, state: dict[str, str] | None = None) -> str:
     """One plain sentence: which kind of run this was, and why its exit code and verdict differ (if they do)."""
+    state = {"stage": "started"} if state is None else state
     if code == INTERRUPTED:
         return "The run was interrupted: the report covers what ran, and the verdict is INCOMPLETE."
+    if code != 0 and not handover.ran_any and state.get("stage") != "started":
+        why = state.get("error") or ("behave stopped before the suite started (its message is above: a feature path, "
+                                     "an option, behave.ini)")
+        return (f"behave exited {code}: a configuration error of this run, not a finding about the target: {why}. "
+                f"Correct it and run again; the verdict is {handover.verdict}.")
     if code != 0 and not handover.ran_any:
-        return (f"behave exited {code} and no scenario ran to a verdict: the target (or the suite's configuration) was "
-                f"not ready, for the reasons below; nothing about the product was learnt, so the verdict is "
-                f"{handover.verdict}.")
+        return (f"behave exited {code} and no scenario ran to a verdict: the target was not ready, for the reasons "
+                f"below; nothing about the product was learnt, so the verdict is {handover.verdict}.")
     if code != 0:
         return f"behave exited {code}: scenarios failed (see above), so the verdict is {handover.verdict}."
     if handover.ready:

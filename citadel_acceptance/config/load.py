@@ -28,10 +28,24 @@ class LoadSettings:
     max_tokens: int = 64
     prompt: str = ""
     normal_rps: float = 5.0
+    normal_capacity_share: float = 0.0  # > 0: the normal load is at most this share of the calibrated capacity
+    min_window_requests: int = 0  # > 0: a window lasts long enough to hold this many requests of its rate
     arrivals: str = "poisson"
     seed: int = 2026
 
+    def window_at(self, rate: float) -> float:
+        """The measurement window of a load at `rate`: window_s, longer where it would hold fewer than
+        min_window_requests requests (a slow machine's calibrated rate of 0.1 req/s left a 4 s window empty)."""
+        if self.min_window_requests > 0 and rate > 0:
+            return max(self.window_s, round(self.min_window_requests / rate, 1))
+        return self.window_s
+
     def validate(self) -> None:
         """Raise SuiteConfigError naming the first value that cannot make a load run."""
+        if self.min_window_requests < 0:
+            raise SuiteConfigError(f"load.min_window_requests is a count of requests, not {self.min_window_requests}")
+        if not 0.0 <= self.normal_capacity_share <= 1.0:
+            raise SuiteConfigError(f"load.normal_capacity_share is a share of the calibrated capacity, from 0 to 1, "
+                                   f"not {self.normal_capacity_share}")
         if self.arrivals not in ARRIVALS:
             raise SuiteConfigError(f"load.arrivals must be one of {', '.join(ARRIVALS)}, not {self.arrivals!r}")

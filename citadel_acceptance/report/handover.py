@@ -7,7 +7,6 @@ run is "INCOMPLETE"; anything else is "NOT READY", with the reasons in plain wor
 """
 from __future__ import annotations
 
-import html
 import json
 import time
 import uuid
@@ -58,6 +57,29 @@ class CriterionRow:
     scenarios: list[ScenarioOutcome] = field(default_factory=list)
     gates: list[GateLine] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    not_run: int = 0  # scenarios of the specification with no result, or skipped without a reason (not selected)
+
+    def count(self, *statuses: str) -> int:
+        """How many of the row's scenario results have one of `statuses`."""
+        return sum(1 for s in self.scenarios if s.status in statuses)
+
+    @property
+    def not_applicable(self) -> int:
+        """Scenarios skipped with a recorded reason (for example: no GPU to read)."""
+        return sum(1 for s in self.scenarios if s.status == "skipped" and s.message)
+
+
+@dataclass(frozen=True)
+class RelaxedTarget:
+    """A threshold the run applied looser than the plan: its key, where, plan and applied values, and why."""
+
+    key: str
+    scope: str  # a model, or "all"
+    compare: str
+    plan: float
+    applied: float
+    unit: str
+    why: str
 
 
 @dataclass
@@ -68,6 +90,12 @@ class Handover:
     reasons: list[str]
     rows: list[CriterionRow]
     profile: str = ""
+    relaxed: list[RelaxedTarget] = field(default_factory=list)
+
+    @property
+    def headline(self) -> str:
+        """The verdict in a word or two: READY, NOT READY or INCOMPLETE."""
+        return "READY" if self.verdict == READY else self.verdict
 
     @property
     def ready(self) -> bool:
@@ -118,11 +146,15 @@ def _gate_line(record: dict[str, Any]) -> GateLine:
 NOT_SELECTED = "not selected for this run (behave --tags or --name), or skipped without a recorded reason"
 
 
-def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine], interrupted: bool) -> CriterionRow:
+def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine], interrupted: bool,
+         expected: int | None) -> CriterionRow:
     failed = [s for s in scenarios if s.status in ("failed", "broken")]
     skipped = [s for s in scenarios if s.status == "skipped"]
     relaxed = sorted({g.name for g in gates if g.relaxed})
+    missing = max(0, expected - len(scenarios)) if expected is not None else 0
     reasons = [f"failed: {s.name}: {s.message}" for s in failed]
+    if missing:
+        reasons.append(f"{missing} scenario(s) of the specification have no result (not selected for this run)")
     by_reason: dict[str, list[str]] = {}
     for scenario in skipped:  # one line per reason: an unreachable target skips everything for one reason
         by_reason.setdefault(scenario.message or NOT_SELECTED, []).append(scenario.name)
@@ -138,19 +170,25 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
     elif not scenarios or len(skipped) == len(scenarios):
         verdict = "not proven"
         reasons.append("no scenario of this criterion ran to a verdict")
-    elif skipped:
+    elif skipped or missing:
         verdict = "not proven"
     else:
         verdict = "passed, targets relaxed" if relaxed else "passed"
-    return CriterionRow(criterion, CRITERIA[criterion], verdict, scenarios, gates, reasons)
+    not_run = missing + sum(1 for s in skipped if not s.message)
+    return CriterionRow(criterion, CRITERIA[criterion], verdict, scenarios, gates, reasons, not_run)
 
 
-def build(results_dir: Path, gates_file: Path, interrupted: bool = False, profile: str = "") -> Handover:
-    """The matrix and the verdict of the run whose evidence is in `results_dir` and `gates_file`."""
+def build(results_dir: Path, gates_file: Path, interrupted: bool = False, profile: str = "",
+          expected: dict[str, int] | None = None) -> Handover:
+    """The matrix and the verdict of the run whose evidence is in `results_dir` and `gates_file`.
+
+    `expected`: how many scenarios the specification holds per criterion (report.inventory); a criterion with fewer
+    results than that is "not proven", whatever its results say. Without it only the results are read.
+    """
     scenarios = read_scenarios(results_dir)
     gates = [_gate_line(g) for g in read_gates(gates_file)]
     rows = [_row(c, [s for s in scenarios if s.criterion == c], [g for g in gates if _criterion_of(g, scenarios) == c],
-                 interrupted) for c in PROVEN_BY_SCENARIOS]
+                 interrupted, None if expected is None else expected.get(c, 0)) for c in PROVEN_BY_SCENARIOS]
     reasons: list[str] = []
     if interrupted:
         reasons.append("the run was interrupted before it ended: what ran is reported, nothing more is claimed")
@@ -158,27 +196,36 @@ def build(results_dir: Path, gates_file: Path, interrupted: bool = False, profil
         if row.verdict not in ("passed",):
             reasons.append(f"{row.criterion} ({row.statement}): {row.verdict}"
                            + (f" - {'; '.join(row.reasons[:4])}" if row.reasons else ""))
-    relaxed = relaxed_targets(read_gates(gates_file))
+    relaxed_rows = relaxed_thresholds(read_gates(gates_file))
+    relaxed = relaxed_targets(relaxed_rows)
     if relaxed:
         reasons.append(f"{len(relaxed)} target(s) relaxed by the profile (a relaxed run can pass, never be ready): "
                        + " | ".join(relaxed))
     verdict = INCOMPLETE if interrupted else (READY if not reasons else NOT_READY)
     sc7 = CriterionRow("SC7", CRITERIA["SC7"], "passed" if verdict == READY else verdict.lower(),
                        reasons=[] if verdict == READY else ["see the reasons of the verdict"])
-    return Handover(verdict=verdict, reasons=reasons, rows=rows + [sc7], profile=profile)
+    return Handover(verdict=verdict, reasons=reasons, rows=rows + [sc7], profile=profile, relaxed=relaxed_rows)
 
 
-def relaxed_targets(gates: list[dict[str, Any]]) -> list[str]:
-    """The targets the run applied looser than the plan, one line per target with its models and reason."""
-    grouped: dict[str, dict[str, str]] = {}
-    reasons: dict[str, str] = {}
+def relaxed_thresholds(gates: list[dict[str, Any]]) -> list[RelaxedTarget]:
+    """The thresholds the run applied looser than the plan, one per key and model, sorted by key."""
+    found: dict[tuple[str, str], RelaxedTarget] = {}
     for gate in (record.get("gate") or {} for record in gates):
         if gate.get("relaxed"):
-            scope = gate.get("model") or "all"
-            grouped.setdefault(gate["key"], {})[scope] = f"{gate['compare']} {gate['spec']:g} -> {gate['applied']:g} {gate['unit']}"
-            reasons[gate["key"]] = gate["reason"]
-    return [f"{key}: {', '.join(f'{scope} {change}' for scope, change in sorted(scopes.items()))}. Why: {reasons[key]}"
-            for key, scopes in sorted(grouped.items())]
+            scope = str(gate.get("model") or "all")
+            found[(str(gate["key"]), scope)] = RelaxedTarget(str(gate["key"]), scope, str(gate["compare"]),
+                                                             float(gate["spec"]), float(gate["applied"]),
+                                                             str(gate.get("unit", "")), str(gate.get("reason", "")))
+    return [found[k] for k in sorted(found)]
+
+
+def relaxed_targets(relaxed: list[RelaxedTarget]) -> list[str]:
+    """The relaxed thresholds as text, one line per key with its models and reason."""
+    grouped: dict[str, list[RelaxedTarget]] = {}
+    for target in relaxed:
+        grouped.setdefault(target.key, []).append(target)
+    return [f"{key}: {', '.join(f'{t.scope} {t.compare} {t.plan:g} -> {t.applied:g} {t.unit}' for t in targets)}. "
+            f"Why: {targets[0].why}" for key, targets in grouped.items()]
 
 
 def allure_result(handover: Handover, results_dir: Path, html_page: Path, json_file: Path) -> Path:
@@ -230,34 +277,3 @@ def write_json(handover: Handover, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({**asdict(handover), "ready": handover.ready}, indent=2, default=str), encoding="utf-8")
     return path
-
-
-def write_html(handover: Handover, path: Path) -> Path:
-    """The matrix and verdict as one self-contained HTML page (no script, no external file)."""
-    esc = html.escape
-    colour = "#1a7f37" if handover.ready else ("#9a6700" if handover.verdict == INCOMPLETE else "#cf222e")
-    rows = []
-    for row in handover.rows:
-        gates = "".join(
-            f"<li>{esc(g.name)}: {esc(_value(g.measured, g.unit))} ({esc(g.verdict)}; target {esc(g.compare)} "
-            f"{esc(_value(g.applied, g.unit))}{' relaxed from ' + esc(_value(g.spec, g.unit)) if g.relaxed else ''})</li>"
-            for g in row.gates if g.measured is not None)
-        scenarios = "".join(f"<li class='{esc(s.status)}'>{esc(s.status)}: {esc(s.name)}"
-                            f"{' - ' + esc(s.message) if s.message else ''}</li>" for s in row.scenarios)
-        rows.append(f"<tr><td><b>{esc(row.criterion)}</b><br>{esc(row.statement)}</td><td class='v'>{esc(row.verdict)}</td>"
-                    f"<td><ul>{scenarios}</ul></td><td><ul>{gates}</ul></td></tr>")
-    page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Citadel MVP-2 handover verdict</title>
-<style>body{{font-family:sans-serif;margin:2em}} h1{{color:{colour}}} td{{vertical-align:top;border-top:1px solid #ccc;padding:.4em}}
-li.failed,li.broken{{color:#cf222e}} li.skipped{{color:#9a6700}} td.v{{font-weight:bold}} ul{{margin:0;padding-left:1.2em}}</style></head>
-<body><h1 id="verdict">{esc(handover.verdict)}</h1><p>Profile: {esc(handover.profile)}</p>
-<ul id="reasons">{''.join(f'<li>{esc(r)}</li>' for r in handover.reasons)}</ul>
-<table><tr><th>criterion</th><th>verdict</th><th>scenarios</th><th>measured gates</th></tr>{''.join(rows)}</table></body></html>"""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(page, encoding="utf-8")
-    return path
-
-
-def _value(value: Any, unit: str) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g} {unit}".strip()
-    return f"{value} {unit}".strip() if value is not None else "-"

@@ -4,6 +4,8 @@
 """
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import sys
 import time
@@ -42,9 +44,21 @@ def clean_results(directory: Path) -> None:
             entry.unlink()
 
 
+RUN_STATE_VARIABLE = "CITADEL_RUN_STATE_FILE"  # set by the accept command: how far the suite got, for its summary
+
+
+def record_run_state(**state: str) -> None:
+    """Tell the accept command how far the suite got ("started", or the configuration error that stopped it)."""
+    target = os.environ.get(RUN_STATE_VARIABLE)
+    if target:
+        Path(target).parent.mkdir(parents=True, exist_ok=True)
+        Path(target).write_text(json.dumps(state), encoding="utf-8")
+
+
 def open_run(context: Any) -> None:
     """Load the profile and reach the target; an unreachable target is remembered, not raised."""
     context.run_started = time.time()
+    record_run_state(stage="started")
     context.results_dir = results_dir(context.config)
     if context.results_dir is not None:
         clean_results(context.results_dir)
@@ -57,6 +71,7 @@ def open_run(context: Any) -> None:
         context.session = open_session(dict(context.config.userdata))
     except SuiteConfigError as exc:
         context.config_error = str(exc)
+        record_run_state(stage="configuration error", error=str(exc))
         raise
     except EnvironmentNotReady as exc:
         context.not_ready = str(exc)

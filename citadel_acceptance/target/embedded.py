@@ -89,7 +89,7 @@ class EmbeddedTarget(Target):
             if recorded:
                 print(f"[calibration] recorded when the stack started: {calibration.describe(recorded)}", flush=True)
                 return dict(recorded)
-            figures = calibration.calibrate(*_calibration_services(profile))
+            figures = calibration.calibrate(*calibration_services(profile))
             if state is not None:
                 launcher.record_setting(self.stack_dir, "calibration", figures)
             print(f"[calibration] measured now: {calibration.describe(figures)}", flush=True, file=sys.stdout)
@@ -172,7 +172,7 @@ class EmbeddedTarget(Target):
             launcher.stop(self.stack_dir)
 
 
-def _calibration_services(profile: Profile) -> tuple[calibration.ChatService, calibration.EmbeddingService | None]:
+def calibration_services(profile: Profile) -> tuple[calibration.ChatService, calibration.EmbeddingService | None]:
     """The chat service behind the first model id, asked the load's question, and the embedding service."""
     model = sorted(profile.routes)[0]
     service = profile.services[profile.routes[model]]

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.accept.browser import PAGE_BOUND_MS, offline_page, visible_without_scrolling
 from tests.harness import REPO_ROOT, embedded_stack, shared_stack, stored_objects
 
 pytestmark = pytest.mark.slow
@@ -132,29 +132,97 @@ def test_five_consecutive_runs_on_a_healthy_stack_agree_and_leave_nothing_behind
     assert len(history) == 5, "Allure's history keeps one entry per run (the last report's trends)"
 
 
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run", "--no-default-browser-check",
-                  "--virtual-time-budget=15000"]  # a machine without internet: nothing may phone home
-
-
-def rendered_text(page: Path, profile_dir: Path) -> str:
-    """The page as headless Chromium renders it (scripts run): the DOM after rendering."""
-    browser = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert browser, "Debian's chromium is not installed: run the set-up (`make setup` installs it with apt-get)"
-    done = subprocess.run([browser, *CHROMIUM_FLAGS, f"--user-data-dir={profile_dir}", "--dump-dom", page.as_uri()],
-                          capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return done.stdout
-
-
 def test_a_browser_shows_the_verdict_and_the_criteria_in_the_report(tmp_path):
     state = shared_stack(())
     done = accept(tmp_path / "out", "-D", f"stack_dir={state.stack_dir}", "--tags", "@models or @health")
     assert done.returncode == 0, done.stdout[-3000:]
     verdict = handover(tmp_path / "out")["verdict"]
     assert verdict == "NOT READY"  # two criteria of seven ran: never ready
-    matrix = rendered_text(tmp_path / "out" / "reports" / "handover.html", tmp_path / "profile-1")
-    assert f"{verdict}" in matrix and all(f"SC{n}" in matrix for n in range(1, 8)), matrix[:2000]
-    report = rendered_text(tmp_path / "out" / "allure-report" / "index.html", tmp_path / "profile-2")
+    with offline_page() as browser:
+        page = browser.page
+        page.goto((tmp_path / "out" / "reports" / "handover.html").as_uri())
+        page.wait_for_selector("body[data-ready=true]", timeout=PAGE_BOUND_MS)
+        page.screenshot(path=str(tmp_path / "handover.png"))
+        assert page.inner_text("#verdict") == verdict
+        hidden = [s for s in ["#verdict", *(f"#row-SC{n}" for n in range(1, 8))] if not visible_without_scrolling(page, s)]
+        assert not hidden, f"not visible at 1280x800 without scrolling: {hidden} (screenshot {tmp_path / 'handover.png'})"
+        # the Allure report renders with scripts: wait for its own content, however slow the machine
+        page.goto((tmp_path / "out" / "allure-report" / "index.html").as_uri())
+        page.wait_for_function("document.body && document.body.innerText.includes('Handover verdict: ')",
+                               timeout=PAGE_BOUND_MS)
+        report = page.content()
+        assert not browser.refused, f"the pages tried to reach the network: {browser.refused[:5]}"
     assert f"Handover verdict: {verdict}" in report, report[-3000:]
     assert all(f"SC{n}" in report for n in (1, 4, 7)), "the report groups the results by criterion"
+
+
+def test_the_handover_page_shows_every_criterion_at_1280x800_and_prints_on_a4(tmp_path):
+    """The worst page a run can write: every criterion failed with long messages, many relaxed thresholds."""
+    from citadel_acceptance.report import handover as handover_report
+    from citadel_acceptance.report.handover_page import write_html
+
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    for n in range(1, 7):
+        for i in range(12):
+            (results / f"{n}-{i}-result.json").write_text(json.dumps({
+                "name": f"A scenario of criterion {n} whose name is as long as the longest in the features, number {i}",
+                "status": "failed" if i % 2 else "skipped", "labels": [{"name": "story", "value": f"SC{n}"}],
+                "statusDetails": {"message": "expected HTTP 200, got 500: b'\\x00\\x01' " + "lorem ipsum " * 80}}))
+    gates = [{"scenario": "x", "name": f"gate {k}", "verdict": "passed", "measured": 1.0, "unit": "ms",
+              "gate": {"key": f"latency.key_{k}", "model": "phi3", "compare": "<", "unit": "ms", "spec": 1.0,
+                       "applied": 2.0, "relaxed": True, "reason": "two CPU cores " * 10}} for k in range(12)]
+    (tmp_path / "gates.json").write_text(json.dumps(gates))
+    page_file = write_html(handover_report.build(results, tmp_path / "gates.json", profile="embedded"),
+                           tmp_path / "handover.html")
+    with offline_page() as browser:
+        page = browser.page
+        page.goto(page_file.as_uri())
+        page.wait_for_selector("body[data-ready=true]", timeout=PAGE_BOUND_MS)
+        page.screenshot(path=str(tmp_path / "handover.png"))
+        hidden = [s for s in ["#verdict", *(f"#row-SC{n}" for n in range(1, 8))] if not visible_without_scrolling(page, s)]
+        assert not hidden, f"not visible at 1280x800 without scrolling: {hidden}"
+        assert page.inner_text("#verdict") == "NOT READY"
+        pdf = page.pdf(format="A4", print_background=True)
+        assert not browser.refused
+    assert (tmp_path / "handover.png").stat().st_size > 10_000 and pdf.startswith(b"%PDF")
+
+
+def test_feature_paths_are_read_from_where_the_command_was_given(tmp_path):
+    state = shared_stack(())
+    done = subprocess.run([*ACCEPT, "--output-dir", str(tmp_path / "out"), "-f", "plain", "-D",
+                           f"stack_dir={state.stack_dir}", "sc1_integration/model_list.feature"],
+                          cwd=REPO_ROOT / "features", text=True, capture_output=True, timeout=600,
+                          env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    statuses = scenario_statuses(tmp_path / "out")
+    assert statuses and set(statuses.values()) == {"passed"}, statuses
+    assert verdicts(tmp_path / "out")["SC1"] == "not proven", "one feature of SC1 cannot prove it"
+    missing = subprocess.run([*ACCEPT, "--output-dir", str(tmp_path / "out2"), "sc1_integration/none.feature"],
+                             cwd=REPO_ROOT / "features", text=True, capture_output=True, timeout=120,
+                             env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert missing.returncode == 2 and "no feature file or folder 'sc1_integration/none.feature'" in missing.stderr
+    assert "Traceback" not in missing.stdout + missing.stderr
+
+
+def test_a_wrong_profile_is_a_configuration_error_not_a_target_that_is_not_ready(tmp_path):
+    done = accept(tmp_path, "-D", "profile=no-such-profile", timeout_s=300)
+    assert done.returncode != 0
+    assert "a configuration error of this run" in done.stdout and "no-such-profile" in done.stdout, done.stdout[-2000:]
+    assert "target was not ready" not in done.stdout
+    assert (tmp_path / "reports" / "handover.html").exists(), "the run still writes its evidence"
+
+
+def test_the_inventory_counts_every_example_under_its_own_criterion(tmp_path):
+    from citadel_acceptance.report.inventory import scenarios_per_criterion
+
+    (tmp_path / "features" / "steps").mkdir(parents=True)
+    (tmp_path / "features" / "steps" / "none.py").write_text("")
+    (tmp_path / "features" / "a.feature").write_text(
+        "@allure.story:SC2\nFeature: x\n  Scenario: one\n    Given nothing\n\n  Scenario Outline: <n> two\n"
+        "    Given nothing\n    Examples:\n      | n |\n      | 1 |\n      | 2 |\n\n  @allure.story:SC3\n"
+        "  Scenario: three\n    Given nothing\n")
+    assert scenarios_per_criterion(tmp_path / "features") == {"SC2": 3, "SC3": 1}
+    assert scenarios_per_criterion(tmp_path / "nowhere") is None
+    whole = scenarios_per_criterion(REPO_ROOT / "features")
+    assert whole and set(whole) == {"SC1", "SC2", "SC3", "SC4", "SC5", "SC6"} and sum(whole.values()) >= 80

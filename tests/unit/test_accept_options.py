@@ -49,3 +49,40 @@ def test_repeated_runs_name_what_changed_between_them():
     assert differences([same, flaky, same]) == ["a: passed / failed / passed"]
     assert differences([same, ("READY", {"a": "passed", "b": "skipped"})]) == ["handover verdict: NOT READY / READY"]
     assert differences([same, ("NOT READY", {"a": "passed"})]) == ["b: skipped / missing"]
+
+
+def test_feature_paths_are_made_absolute_from_where_the_command_was_given(tmp_path):
+    from citadel_acceptance.cli.accept import resolve_paths
+
+    (tmp_path / "mine.feature").write_text("Feature: x\n")
+    args = ["-D", "profile=embedded", "mine.feature:3", "--tags", "@chat", "-n", "phi3", str(REPO_ROOT / "features")]
+    assert resolve_paths(args, tmp_path) == ["-D", "profile=embedded", f"{tmp_path / 'mine.feature'}:3", "--tags",
+                                             "@chat", "-n", "phi3", str(REPO_ROOT / "features")]
+    with pytest.raises(ValueError, match="no feature file or folder 'features/none.feature'"):
+        resolve_paths(["features/none.feature"], tmp_path)
+
+
+def test_a_run_stopped_by_its_configuration_is_not_called_a_target_not_ready():
+    from citadel_acceptance.cli.accept import run_kind
+    from citadel_acceptance.report.handover import NOT_READY, Handover
+
+    nothing_ran = Handover(verdict=NOT_READY, reasons=[], rows=[])
+    before_the_suite = run_kind(1, nothing_ran, {})
+    assert "configuration error" in before_the_suite and "not ready" not in before_the_suite
+    wrong_profile = run_kind(1, nothing_ran, {"stage": "configuration error", "error": "no profile 'x'"})
+    assert "configuration error" in wrong_profile and "no profile 'x'" in wrong_profile
+    assert "the target was not ready" in run_kind(1, nothing_ran, {"stage": "started"})
+
+
+def test_the_allure_report_loses_its_analytics_tag_and_nothing_else(tmp_path):
+    from citadel_acceptance.cli.accept import without_analytics
+
+    index = tmp_path / "index.html"
+    index.write_text('<body><div id="app"></div>\n<script async src="https://www.googletagmanager.com/gtag/js?id=G-1">'
+                     '</script>\n    <script>\n        window.dataLayer = window.dataLayer || [];\n        function gtag()'
+                     '{dataLayer.push(arguments);}\n        gtag("config", "G-1", {});\n    </script>\n'
+                     '<script>window.report = 1;</script></body>')
+    without_analytics(index)
+    text = index.read_text()
+    assert "googletagmanager" not in text and "dataLayer" not in text
+    assert '<div id="app"></div>' in text and "<script>window.report = 1;</script>" in text

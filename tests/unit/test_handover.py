@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from citadel_acceptance.report import handover
+from citadel_acceptance.report import handover, handover_page
 from citadel_acceptance.report.criteria import CRITERIA
 
 
@@ -66,10 +66,11 @@ def test_html_json_and_allure_result_carry_the_verdict(tmp_path):
     write_results(tmp_path / "r", every_criterion())
     (tmp_path / "gates.json").write_text(json.dumps([gate("scenario of SC2", relaxed=True)]))
     verdict = handover.build(tmp_path / "r", tmp_path / "gates.json")
-    page = handover.write_html(verdict, tmp_path / "handover.html")
+    page = handover_page.write_html(verdict, tmp_path / "handover.html")
     data = handover.write_json(verdict, tmp_path / "handover.json")
     text = page.read_text()
-    assert "<h1 id=\"verdict\">NOT READY</h1>" in text and "SC2" in text and "<script" not in text
+    assert '<h1 id="verdict" class="notready">NOT READY</h1>' in text and "SC2" in text
+    assert "<script src" not in text and "<link" not in text and "http" not in text, "the page stands alone, offline"
     assert json.loads(data.read_text())["ready"] is False
     result = json.loads(handover.allure_result(verdict, tmp_path / "r", page, data).read_text())
     assert result["name"] == "Handover verdict: NOT READY" and result["status"] == "failed"
@@ -78,3 +79,39 @@ def test_html_json_and_allure_result_carry_the_verdict(tmp_path):
     again = handover.build(tmp_path / "r", tmp_path / "gates.json")
     assert sum(len(r.scenarios) for r in again.rows) == 6, "the handover result is not read back as a scenario"
     assert "HANDOVER VERDICT: NOT READY" in handover.format_text(verdict)
+
+
+def test_a_criterion_with_scenarios_that_did_not_run_is_not_proven(tmp_path):
+    write_results(tmp_path / "r", every_criterion())
+    expected = {c: 1 for c in CRITERIA if c != "SC7"} | {"SC5": 3}
+    verdict = handover.build(tmp_path / "r", tmp_path / "missing.json", expected=expected)
+    rows = {r.criterion: r for r in verdict.rows}
+    assert verdict.verdict == handover.NOT_READY and rows["SC5"].verdict == "not proven" and rows["SC5"].not_run == 2
+    assert "2 scenario(s) of the specification have no result" in rows["SC5"].reasons[0]
+    assert all(rows[c].verdict == "passed" for c in ("SC1", "SC2", "SC3", "SC4", "SC6"))
+    assert handover.build(tmp_path / "r", tmp_path / "missing.json", expected={c: 1 for c in CRITERIA}).ready
+
+
+def test_the_page_shows_counts_a_short_reason_and_the_relaxed_table(tmp_path):
+    outcomes = every_criterion()
+    outcomes["scenario of SC3"] = ("SC3", "failed")
+    outcomes["second of SC3"] = ("SC3", "failed")
+    outcomes["gpu of SC6"] = ("SC6", "skipped")
+    write_results(tmp_path / "r", outcomes)
+    (tmp_path / "r" / "0100-result.json").write_text(json.dumps(
+        {"name": "bytes", "status": "failed", "labels": [{"name": "story", "value": "SC4"}],
+         "statusDetails": {"message": "body b'\\x00\\x01' " + "word " * 200}}))
+    (tmp_path / "gates.json").write_text(json.dumps([gate("scenario of SC2", relaxed=True)]))
+    verdict = handover.build(tmp_path / "r", tmp_path / "gates.json", expected={c: 2 for c in CRITERIA if c != "SC7"})
+    rows = {r.criterion: r for r in verdict.rows}
+    assert (rows["SC3"].count("failed"), rows["SC6"].not_applicable, rows["SC1"].not_run) == (2, 1, 1)
+    assert handover_page.short_reason(rows["SC3"]).endswith("(and 1 more)")
+    text = handover_page.write_html(verdict, tmp_path / "handover.html").read_text()
+    assert "<td>latency.response_ms</td><td>phi3</td><td>&lt; 300 ms</td><td>&lt; 2000 ms</td><td>two CPU cores</td>" in text
+    assert "\\x00" not in text and "word " * 60 not in text, "no raw bytes, no run-on text on the page"
+    assert text.index('id="verdict"') < text.index('id="matrix"') < text.index("id='relaxed'") < text.index("details-SC1")
+
+
+def test_a_message_is_cleaned_to_one_short_line():
+    assert handover_page.clean("a\x00b\n\n  c\tb'\\x1f'", 80) == "a b c b' '"
+    assert handover_page.clean("word " * 100, 30).endswith(" …") and len(handover_page.clean("word " * 100, 30)) <= 30

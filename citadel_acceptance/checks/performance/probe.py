@@ -26,6 +26,8 @@ class ResourceSamples:
 
     cpu_percent: list[float] = field(default_factory=list)
     memory_percent: list[float] = field(default_factory=list)
+    rate_rps: float = 0.0  # the normal load applied meanwhile
+    rate_source: str = ""  # where that rate comes from (normal_rate)
 
 
 def unique_prompts(prompt: str, count: int) -> list[str]:
@@ -42,10 +44,11 @@ def _options(base_url: str, verify: Any, timeout_s: float, quiet: bool) -> Engin
 def model_load(session: RunSession, model: str, rate: float, stream: bool = True, base_url: str | None = None,
                api_key: str | None = None, path: str | None = None, max_tokens: int | None = None,
                upstream_model: str | None = None, quiet: bool = False) -> LoadRun:
-    """An open-loop chat load on one model for the profile's warm-up plus window, bounded in count too."""
+    """An open-loop chat load on one model for the profile's warm-up plus window (LoadSettings.window_at), bounded
+    in count too."""
     settings = session.profile.load
     gateway = session.profile.gateway
-    total_s = settings.warmup_s + settings.window_s
+    total_s = settings.warmup_s + settings.window_at(rate)
     count = int(rate * total_s) + 2
     factory = chat_request_factory(upstream_model or model, unique_prompts(settings.prompt, count),
                                    max_tokens=max_tokens or settings.max_tokens, stream=stream,
@@ -176,12 +179,29 @@ def cache_problems(probe: CacheProbe) -> list[str]:
     return problems
 
 
+CAPACITY_FIGURE = "chat_capacity_rps"
+
+
+def normal_rate(session: RunSession) -> tuple[float, str]:
+    """The normal load's rate and where it comes from: the profile's `normal_rps`, or, where the profile sets
+    `normal_capacity_share` and the target was calibrated, that share of the measured capacity when it is lower
+    (a fixed rate near a slow machine's capacity would keep its cores busy and measure the machine, not headroom)."""
+    settings = session.profile.load
+    if settings.normal_capacity_share > 0:
+        capacity = session.thresholds.calibration().get(CAPACITY_FIGURE)
+        if capacity and settings.normal_capacity_share * capacity < settings.normal_rps:
+            rate = round(settings.normal_capacity_share * capacity, 3)
+            return rate, (f"{rate:g} req/s: {settings.normal_capacity_share:g} x the calibrated capacity of "
+                          f"{capacity:g} answers/s (the profile's normal_rps is {settings.normal_rps:g})")
+    return settings.normal_rps, f"{settings.normal_rps:g} req/s: the profile's load.normal_rps"
+
+
 def serve_normal_load(session: RunSession) -> tuple[LoadRun, ResourceSamples]:
-    """The profile's normal load on the first model while the host's resources are read every second."""
+    """The normal load (normal_rate) on the first model while the host's resources are read every second."""
     import threading
 
-    settings = session.profile.load
     samples = ResourceSamples()
+    samples.rate_rps, samples.rate_source = normal_rate(session)
     done = threading.Event()
 
     def sample() -> None:
@@ -198,7 +218,7 @@ def serve_normal_load(session: RunSession) -> tuple[LoadRun, ResourceSamples]:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     try:
-        run = model_load(session, sorted(session.profile.models)[0], settings.normal_rps, quiet=True)
+        run = model_load(session, sorted(session.profile.models)[0], samples.rate_rps, quiet=True)
     finally:
         done.set()
         sampler.join(timeout=5)

@@ -1,0 +1,38 @@
+"""The scenarios the specification holds, per criterion: what a complete run must have results for."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+
+STORY_TAG = "allure.story:"
+
+
+def scenarios_per_criterion(features_dir: Path, timeout_s: float = 120) -> dict[str, int] | None:
+    """How many scenarios (each example of an outline counted) each criterion's features hold, or None.
+
+    Asked of behave itself (`behave --dry-run`, which runs no hook and no step), so the count is what behave would
+    run with no tag or name selection. None when behave cannot read the features: the handover then judges the
+    results that exist, and behave's own run reports the problem.
+    """
+    with tempfile.TemporaryDirectory(prefix="citadel-inventory-") as scratch:
+        out = Path(scratch) / "dry-run.json"
+        command = [sys.executable, "-m", "behave", "--dry-run", "--no-summary", "-f", "json", "-o", str(out),
+                   str(features_dir)]
+        try:
+            subprocess.run(command, cwd=features_dir.parent, capture_output=True, timeout=timeout_s)
+            features = json.loads(out.read_text(encoding="utf-8") or "[]")
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return None
+    counts: Counter[str] = Counter()
+    for feature in features:
+        for element in feature.get("elements", []):
+            if element.get("type") != "scenario":
+                continue
+            tags = [*element.get("tags", []), *feature.get("tags", [])]  # a scenario's own story first
+            stories = [tag[len(STORY_TAG):] for tag in tags if tag.startswith(STORY_TAG)]
+            counts[stories[0] if stories else "unassigned"] += 1
+    return dict(counts)
