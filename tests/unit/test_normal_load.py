@@ -9,11 +9,13 @@ import pytest
 from citadel_acceptance.checks.performance.probe import normal_rate
 from citadel_acceptance.config.load import LoadSettings
 from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.config.thresholds import Thresholds
 from citadel_acceptance.errors import SuiteConfigError
 
 
 def session(load: LoadSettings, figures: dict[str, float]):
-    return SimpleNamespace(profile=SimpleNamespace(load=load), thresholds=SimpleNamespace(calibration=lambda: figures))
+    """What normal_rate reads of a run session: the profile's load and the thresholds with their calibration."""
+    return SimpleNamespace(profile=SimpleNamespace(load=load), thresholds=Thresholds.from_tables("t", {}, {}, calibration=figures))
 
 
 def test_a_share_of_a_slow_machines_capacity_replaces_a_fixed_rate_near_it():
