@@ -66,9 +66,10 @@ def dry_run(scratch: Path, tags: str | None) -> list[str]:
     """The scenario names (with their example suffix) behave would run with `tags`, without running anything."""
     scratch.mkdir(parents=True, exist_ok=True)
     out = scratch / "dry-run.json"
+    (scratch / "behave.ini").write_text("[behave]\n")  # not the repository's: its Allure formatter writes results
     command = [sys.executable, "-m", "behave", "--dry-run", "--no-summary", "-f", "json", "-o", str(out),
                *(["--tags", tags] if tags else []), str(REPO_ROOT / "features")]
-    subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+    subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=120,
                    env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
     return [element["name"] for feature in json.loads(out.read_text() or "[]") for element in feature.get("elements", [])
             if element.get("type") == "scenario" and element.get("status") == "untested"]  # the others: not selected

@@ -20,10 +20,13 @@ def scenarios_per_criterion(features_dir: Path, timeout_s: float = 120) -> dict[
     """
     with tempfile.TemporaryDirectory(prefix="citadel-inventory-") as scratch:
         out = Path(scratch) / "dry-run.json"
+        # In a folder of its own with an empty behave.ini: the repository's would add its formatters, and the Allure
+        # one would write a "skipped" result per scenario into the run's own results.
+        (Path(scratch) / "behave.ini").write_text("[behave]\n", encoding="utf-8")
         command = [sys.executable, "-m", "behave", "--dry-run", "--no-summary", "-f", "json", "-o", str(out),
-                   str(features_dir)]
+                   str(features_dir.resolve())]
         try:
-            subprocess.run(command, cwd=features_dir.parent, capture_output=True, timeout=timeout_s)
+            subprocess.run(command, cwd=scratch, capture_output=True, timeout=timeout_s)
             features = json.loads(out.read_text(encoding="utf-8") or "[]")
         except (OSError, ValueError, subprocess.SubprocessError):
             return None

@@ -226,3 +226,19 @@ def test_the_inventory_counts_every_example_under_its_own_criterion(tmp_path):
     assert scenarios_per_criterion(tmp_path / "nowhere") is None
     whole = scenarios_per_criterion(REPO_ROOT / "features")
     assert whole and set(whole) == {"SC1", "SC2", "SC3", "SC4", "SC5", "SC6"} and sum(whole.values()) >= 80
+
+
+def test_counting_the_scenarios_reads_no_behave_ini_with_formatters(monkeypatch):
+    """The inventory's dry run must not pick up the repository's behave.ini (its Allure formatter added a "skipped"
+    result per scenario to `make accept`'s own results: every criterion then read as not proven)."""
+    from citadel_acceptance.report import inventory
+
+    seen, original = [], subprocess.run
+
+    def run(command, cwd, **kwargs):
+        seen.append((Path(cwd) / "behave.ini").read_text())
+        return original(command, cwd=cwd, **kwargs)
+
+    monkeypatch.setattr(inventory.subprocess, "run", run)
+    assert inventory.scenarios_per_criterion(REPO_ROOT / "features")
+    assert seen == ["[behave]\n"]
