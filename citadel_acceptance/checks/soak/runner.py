@@ -11,14 +11,16 @@ again with the same run id (`-D soak.run_id=ID`), the run resumes where its chec
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
+import signal
 import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from citadel_acceptance.load import Bounds, EngineOptions, OpenLoop, chat_request_factory, no_progress, run_load
 from citadel_acceptance.checks.soak import plots
@@ -39,6 +41,32 @@ InterruptSink = Callable[[Verdict, dict[str, Any]], None]
 # A remainder of the duration shorter than this is not run as a segment of its own: a run ends within it of its
 # duration (a segment ends once its last scheduled request is answered, which can be before its full length).
 SHORTEST_SEGMENT_S = 0.5
+
+
+@contextlib.contextmanager
+def sigint_noted() -> Iterator[threading.Event]:
+    """An event set by every SIGINT while the block runs; SIGINT still raises KeyboardInterrupt at once.
+
+    Python's KeyboardInterrupt can be lost: raised inside a weakref callback or a `__del__` (matplotlib's
+    caches have some) it is printed as "Exception ignored" and the program goes on. The stability run checks
+    the event after each segment and each interim report, so an interruption is never lost. Where SIGINT is
+    ignored (a shell's background job) or the block runs outside the main thread, nothing is changed.
+    """
+    noted = threading.Event()
+    if threading.current_thread() is not threading.main_thread() \
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield noted
+        return
+
+    def note(signum: int, frame: Any) -> None:
+        noted.set()
+        signal.default_int_handler(signum, frame)
+
+    signal.signal(signal.SIGINT, note)
+    try:
+        yield noted
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def stderr_line(text: str) -> None:
@@ -236,9 +264,10 @@ class SoakRun:
         self._last_plot = time.monotonic()
         plots.prepare()  # import matplotlib now: an interruption must not land in the middle of that import
         try:
-            sampler.start()
-            self._segments(clock, sampler)
-            sampler.stop()
+            with sigint_noted() as interrupted:
+                sampler.start()
+                self._segments(clock, sampler, interrupted)
+                sampler.stop()
         except BaseException as exc:
             sampler.stop()
             self._interrupted(exc, on_interrupt)
@@ -247,7 +276,7 @@ class SoakRun:
         self.store.save(cp)
         return self._finish()
 
-    def _segments(self, clock: Callable[[], float], sampler: Sampler) -> None:
+    def _segments(self, clock: Callable[[], float], sampler: Sampler, interrupted: threading.Event) -> None:
         settings, cp = self.settings, self.checkpoint
         key = self.session.run_data.issue_key("soak").key if self.session.run_data else self.session.profile.secret("api_key")
         gateway = self.session.profile.gateway
@@ -277,6 +306,8 @@ class SoakRun:
             self.samples += samples
             if time.monotonic() - self._last_plot >= settings.plot_every_s:
                 self._interim()
+            if interrupted.is_set():  # a SIGINT whose KeyboardInterrupt something swallowed
+                raise KeyboardInterrupt
 
     def _status(self, pending: list[SampleRow]) -> str:
         samples = self.samples + pending
