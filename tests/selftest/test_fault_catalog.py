@@ -193,7 +193,11 @@ EXPECTED_FAILURES.update({
 # embeddings_slower runs its one scenario: the search scenarios read stored vectors and never call /v1/embeddings,
 # and leaving them out spares the case storing the 100-document sample.
 ONE_SCENARIO = {"model_slower:phi3:4|rated load": "^phi3 answers within", "fail_ratio:50": "^phi3 answers within",
-                "no_usage|streaming": "^phi3's streamed answers", "embeddings_slower:4": "^Embeddings are computed"}
+                "no_usage|streaming": "^phi3's streamed answers", "embeddings_slower:4": "^Embeddings are computed",
+                # the two scenarios the dropped index breaks, and the schema's other: left out are the database's
+                # timed scenarios, which a missing index may slow past the plan's 50 ms on a slow machine (56 ms once,
+                # a true consequence of the fault, not the one this case shows) and which need the machine alone
+                "drop_index:documents_owner_created_at_idx": f"^({SCHEMA}|{PLANS}|{LIFECYCLE})$"}
 
 # The load windows of the self-test are 4 s (the profile's 6): 8 answers per model at its rated 2 per second, 20 at
 # the overhead check's 5; not in fail_ratio's case, whose every-10th failure must land in the measured window.
@@ -260,7 +264,7 @@ EXPECTED_FAILURES.update({
 # the 100 requests per second of the overhead check), which would slow every test beside it.
 TIMED_CASES = {"model_slower:phi3:8", "model_slower:phi3:4|rated load", "no_request_validation",
                "fail_ratio:50", "no_usage|streaming", "gateway_delay:2000",
-               "drop_index:documents_owner_created_at_idx", "slow_query:80", "pg_max_connections:100", "table_lock:120",
+               "slow_query:80", "pg_max_connections:100", "table_lock:120",
                "embeddings_slower:4", "slow_search:800,degrade_ann:0.95", "cpu_hog", "disk_fill:500"}
 # The healthy run in three parts, each on its own stack: the features that measure time or resources (run alone),
 TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @resources or @vector_perf or @db_perf "
