@@ -196,9 +196,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Evidence manifest: {paths.manifest} (sha256 {manifest_digest}); check it later with "
               f"python -m citadel_acceptance.cli.accept{again} --verify-evidence {manifest_digest}")
     print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover, run_state(paths))}")
+    figures = run_property(paths.results, "calibration")
+    if figures:
+        print(f"Calibrated on this machine (the relaxed thresholds that say so are relative to it): {figures}")
     print("\nCitadel MVP-2 acceptance: success criteria, the scenarios that prove them, and the handover verdict")
     print(format_text(handover))
     return code
+
+
+def run_property(results: Path, name: str) -> str:
+    """One line of the run's environment.properties ('' when the run wrote none or not that one)."""
+    try:
+        lines = (results / "environment.properties").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return ""
+    return next((line.split("=", 1)[1] for line in lines if line.startswith(f"{name}=")), "")
 
 
 def profile_of(args: list[str]) -> str:

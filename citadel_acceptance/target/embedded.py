@@ -163,6 +163,8 @@ class EmbeddedTarget(Target):
             props["stack.startup_s"] = str(self.state.settings.get("startup_s", "attached"))
             for part, version in sorted(self.state.versions.items()):
                 props[f"version.{part}"] = version
+        if self.figures:  # measured (or read back) because a calibrated gate of this run needed them
+            props["calibration"] = calibration.describe(self.figures)
         return props
 
     def close(self) -> None:

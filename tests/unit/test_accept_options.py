@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from citadel_acceptance.cli.accept import REPO_ROOT, behave_ini_for, profile_of, split_output_dir
+from citadel_acceptance.cli.accept import REPO_ROOT, behave_ini_for, profile_of, run_property, split_output_dir
 
 
 def test_without_the_option_the_evidence_goes_to_the_repository():
@@ -86,3 +86,13 @@ def test_the_allure_report_loses_its_analytics_tag_and_nothing_else(tmp_path):
     text = index.read_text()
     assert "googletagmanager" not in text and "dataLayer" not in text
     assert '<div id="app"></div>' in text and "<script>window.report = 1;</script>" in text
+
+
+def test_the_summary_reads_the_calibration_the_run_wrote(tmp_path):
+    """The calibration line of environment.properties is what accept prints after the run (behave's pretty
+    formatter captures what the run prints itself)."""
+    assert run_property(tmp_path, "calibration") == ""  # no run files: nothing to print
+    (tmp_path / "environment.properties").write_text(
+        "calibration=one chat answer 858 ms (median of a few), capacity 1.046 answers/s\nprofile=embedded\n")
+    assert run_property(tmp_path, "calibration") == "one chat answer 858 ms (median of a few), capacity 1.046 answers/s"
+    assert run_property(tmp_path, "stack.faults") == ""
