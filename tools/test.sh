@@ -31,7 +31,7 @@ phase() {  # name, then pytest's arguments; prints the phase's time
   echo "[test] $name: exit $code in $(( (SECONDS - begun) / 60 )) min $(( (SECONDS - begun) % 60 )) s"
   return $code
 }
-phase "side by side" -m "not timed and not soak" -n "$workers" --dist worksteal --durations=25
+phase "side by side" -m "not timed and not soak" -n "$workers" --dist load --durations=25
 first=$?
 export CITADEL_TEST_ONE_THREAD=1  # one llama.cpp thread per model service, as when these ran two at a time
 phase "stability runs" -m "soak" --durations=5
