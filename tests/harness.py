@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Iterator
 
 from citadel_acceptance.config.profile import load_profile
+from citadel_acceptance.report import inventory
 from citadel_acceptance.target import embedded as embedded_target
 from citadel_stack import launcher
 from citadel_stack.state import StackState
@@ -62,16 +63,11 @@ def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None =
     return SuiteRun(done.returncode, done.stdout + done.stderr, _scenarios(scratch / "behave.json"), results)
 
 
-def dry_run(scratch: Path, tags: str | None) -> list[str]:
+def dry_run(tags: str | None) -> list[str]:
     """The scenario names (with their example suffix) behave would run with `tags`, without running anything."""
-    scratch.mkdir(parents=True, exist_ok=True)
-    out = scratch / "dry-run.json"
-    (scratch / "behave.ini").write_text("[behave]\n")  # not the repository's: its Allure formatter writes results
-    command = [sys.executable, "-m", "behave", "--dry-run", "--no-summary", "-f", "json", "-o", str(out),
-               *(["--tags", tags] if tags else []), str(REPO_ROOT / "features")]
-    subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=120,
-                   env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
-    return [element["name"] for feature in json.loads(out.read_text() or "[]") for element in feature.get("elements", [])
+    features = inventory.dry_run(REPO_ROOT / "features", tags)
+    assert features is not None, f"behave could not read the features (tags {tags!r})"
+    return [element["name"] for feature in features for element in feature.get("elements", [])
             if element.get("type") == "scenario" and element.get("status") == "untested"]  # the others: not selected
 
 

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 import sys
-import tempfile
-from pathlib import Path
 
 from tests.harness import REPO_ROOT, dry_run
 from tests.selftest.test_fault_catalog import EXPECTED_FAILURES
@@ -40,11 +38,11 @@ def gate_of(name: str, titles: list[tuple[str, re.Pattern[str]]]) -> str:
     return next((title for title, pattern in titles if pattern.match(name)), name)
 
 
-def every_scenario(scratch: Path) -> set[str]:
+def every_scenario() -> set[str]:
     """Every gate of the features: each scenario's name, each outline's title (its examples are one gate
     with other numbers: one of them shown failing covers the outline)."""
     titles = outline_titles()
-    return {gate_of(name.split(" -- @")[0], titles) for name in dry_run(scratch, None)}
+    return {gate_of(name.split(" -- @")[0], titles) for name in dry_run(None)}
 
 
 def covered() -> dict[str, list[str]]:
@@ -59,19 +57,18 @@ def covered() -> dict[str, list[str]]:
     return cases
 
 
-def uncovered(scratch: Path) -> list[str]:
+def uncovered() -> list[str]:
     """The scenarios no case shows failing (the list must be empty)."""
-    return sorted(every_scenario(scratch) - set(covered()))
+    return sorted(every_scenario() - set(covered()))
 
 
-def unknown(scratch: Path) -> list[str]:
+def unknown() -> list[str]:
     """Expected failures naming a scenario the features do not have (a renamed scenario)."""
-    return sorted(set(covered()) - every_scenario(scratch))
+    return sorted(set(covered()) - every_scenario())
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as scratch:
-        missing, stale = uncovered(Path(scratch) / "a"), unknown(Path(scratch) / "b")
+    missing, stale = uncovered(), unknown()
     for name in missing:
         print(f"no fault makes this scenario fail: {name}")
     for name in stale:

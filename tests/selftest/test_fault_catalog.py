@@ -289,9 +289,9 @@ def test_every_fault_of_the_catalog_has_its_expected_failures():
 
 
 @pytest.mark.slow
-def test_the_parts_of_the_healthy_run_cover_every_scenario_once(tmp_path):
-    parts = {name: set(dry_run(tmp_path / name, tags)) for name, tags in PARTS.items()}
-    everything = set(dry_run(tmp_path / "all", None))
+def test_the_parts_of_the_healthy_run_cover_every_scenario_once():
+    parts = {name: set(dry_run(tags)) for name, tags in PARTS.items()}
+    everything = set(dry_run(None))
     assert all(parts.values()) and sum(len(p) for p in parts.values()) == len(everything)
     assert set().union(*parts.values()) == everything
 
@@ -311,7 +311,7 @@ def test_every_scenario_passes_on_a_healthy_stack_and_leaves_nothing_behind(half
         secrets = [state.admin_key, state.vector_api_key, state.database_dsn.split(":")[2].split("@")[0],
                    state.owner_dsn.split(":")[2].split("@")[0]]
     assert run.returncode == 0, run.output[-3000:]
-    selected = {name.split(" -- @")[0] for name in dry_run(tmp_path / "selected", PARTS[half])}  # the rest: "skipped"
+    selected = {name.split(" -- @")[0] for name in dry_run(PARTS[half])}  # the rest: "skipped"
     assert len(selected) >= 6 and not run.failed(), {k: v[:300] for k, v in run.failed().items()}
     may_skip = {SNAPSHOT} | skipped_gpu_scenarios()
     assert run.skipped() & selected == may_skip & selected, \
@@ -388,16 +388,16 @@ def test_the_gpu_scenarios_pass_on_healthy_simulated_gpus(tmp_path):
 
 
 @pytest.mark.slow
-def test_every_scenario_is_shown_failing_by_some_case(tmp_path):
+def test_every_scenario_is_shown_failing_by_some_case():
     from tests.selftest.completeness import uncovered, unknown
 
-    assert uncovered(tmp_path / "all") == [], "gates no fault of the catalog makes fail: add a fault and its case"
-    assert unknown(tmp_path / "again") == [], "cases expecting scenarios the features do not have"
+    assert uncovered() == [], "gates no fault of the catalog makes fail: add a fault and its case"
+    assert unknown() == [], "cases expecting scenarios the features do not have"
 
 
 @pytest.mark.slow
-def test_the_completeness_check_names_a_gate_no_case_covers(tmp_path, monkeypatch):
+def test_the_completeness_check_names_a_gate_no_case_covers(monkeypatch):
     from tests.selftest import completeness
 
     monkeypatch.setattr(completeness, "EXPECTED_FAILURES", {k: v for k, v in EXPECTED_FAILURES.items() if k != "no_restart"})
-    assert completeness.uncovered(tmp_path) == ["A crashed model service is healthy again within 3 minutes"]
+    assert completeness.uncovered() == ["A crashed model service is healthy again within 3 minutes"]
