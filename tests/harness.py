@@ -38,6 +38,12 @@ class SuiteRun:
         """Scenarios that failed or errored, with their error messages."""
         return {name: error for name, (status, error) in self.scenarios.items() if status not in ("passed", "skipped")}
 
+    def explain(self, tail: int = 2000) -> str:
+        """For an assertion's message: each failed scenario with its error first, then the console's end."""
+        failed = "\n".join(f"FAILED {name}: {error[:600]}" for name, error in self.failed().items())
+        return f"exit {self.returncode}\n{failed or 'no scenario failed'}\n--- console, last {tail} characters ---\n" \
+               f"{self.output[-tail:]}"
+
     def skipped(self) -> set[str]:
         """Scenarios that were skipped."""
         return {name for name, (status, _) in self.scenarios.items() if status == "skipped"}

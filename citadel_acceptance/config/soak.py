@@ -14,7 +14,9 @@ RESTART_SOURCES = ("stack", "metrics", "none")
 class SoakSettings:
     """How long, how hard, how often to sample, and where the checkpoint lives.
 
-    `duration_s` is the soak's length (72 h by the plan); `rate_rps` its normal load (open loop);
+    `duration_s` is the soak's length (72 h by the plan); `rate_rps` its normal load (open loop), at most
+    `capacity_share` x the chat capacity the target calibrated where that share is above 0 (a resumed run keeps
+    the rate it started with);
     `interval_s` the sampling interval (health, memory, connections, GPUs, processes); `window_s` the
     latency window; `warmup_s` the start left out of the latency windows and the memory fit;
     `checkpoint_every_s` how much load runs between two checkpoints; `plot_every_s` how often the
@@ -25,6 +27,7 @@ class SoakSettings:
 
     duration_s: float = 259200.0
     rate_rps: float = 1.0
+    capacity_share: float = 0.0
     interval_s: float = 10.0
     window_s: float = 600.0
     warmup_s: float = 60.0
@@ -44,6 +47,9 @@ class SoakSettings:
         """Raise SuiteConfigError naming the first value that cannot make a soak."""
         if self.duration_s <= 0 or self.rate_rps <= 0 or self.interval_s <= 0 or self.window_s <= 0:
             raise SuiteConfigError("soak.duration_s, rate_rps, interval_s and window_s must be above 0")
+        if not 0.0 <= self.capacity_share <= 1.0:
+            raise SuiteConfigError(f"soak.capacity_share is a share of the calibrated capacity, from 0 to 1, "
+                                   f"not {self.capacity_share}")
         if not 0 <= self.warmup_s < self.duration_s:
             raise SuiteConfigError(f"soak.warmup_s ({self.warmup_s:g}) must be below soak.duration_s ({self.duration_s:g})")
         if self.checkpoint_every_s < 1:

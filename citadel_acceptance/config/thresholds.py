@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from citadel_acceptance.verdict import Verdict
 
 COMPARISONS = ("<", "<=", ">", ">=", "==")
+CAPACITY_FIGURE = "chat_capacity_rps"  # the calibration figure a load's rate may be capped by (capped_rate)
 Calibration = Mapping[str, float] | Callable[[], Mapping[str, float]] | None
 
 _OPERATORS: dict[str, Callable[[float, float], bool]] = {
@@ -206,6 +207,18 @@ class Thresholds:
         if not looser:
             return spec, f"the plan's value (the calibrated {calibrated:g} = {source} is not looser)", ""
         return calibrated, source, f"{override.reason} [{source}]"
+
+    def capped_rate(self, rate: float, share: float, setting: str) -> tuple[float, str]:
+        """A load's rate and where it comes from: `rate` (the profile's `setting`), or, where `share` > 0 and the
+        target measured its chat capacity, that share of the capacity when it is lower (a fixed rate near a slow
+        machine's capacity keeps its cores busy and queues: it measures the machine, not the system)."""
+        if share > 0:
+            capacity = self.calibration.get(CAPACITY_FIGURE)
+            if capacity and share * capacity < rate:
+                capped = round(share * capacity, 3)
+                return capped, (f"{capped:g} req/s: {share:g} x the calibrated capacity of {capacity:g} answers/s "
+                                f"(the profile's {setting} is {rate:g})")
+        return rate, f"{rate:g} req/s: the profile's {setting}"
 
     def defines(self, key: str) -> bool:
         """Whether the profile sets a threshold for `key` (some gates only report without one)."""

@@ -97,7 +97,7 @@ def test_calibrated_gates_pass_on_a_slower_machine_and_still_fail_a_model_three_
             userdata = {"stack_dir": str(stack_dir), "load.window_s": "4"}
             healthy = run_suite(tmp_path / "healthy", userdata, tags=TAGS, names=SCENARIOS)
             ran = {name for name, (status, _) in healthy.scenarios.items() if status != "skipped"}
-            assert ran == {CHAT, RATED}, healthy.output[-3000:]
+            assert ran == {CHAT, RATED}, healthy.explain()
             assert healthy.returncode == 0 and not healthy.failed(), {k: v[:400] for k, v in healthy.failed().items()}
             launcher.refault(stack_dir, ("model_slower:phi3:3",))
             slower = run_suite(tmp_path / "slower", {**userdata, "faults": "model_slower:phi3:3"}, tags=TAGS,

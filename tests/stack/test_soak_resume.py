@@ -27,7 +27,7 @@ from tests.harness import REPO_ROOT, embedded_stack, run_suite
 pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
 RUN_ID = "citadel-soak-resume-test"
-SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1", "soak.warmup_s": "5", "soak.window_s": "17",
+SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1", "soak.capacity_share": "0", "soak.warmup_s": "5", "soak.window_s": "17",
         "soak.interval_s": "2", "soak.checkpoint_every_s": "8", "soak.plot_every_s": "5", "soak.run_id": RUN_ID,
         "overrides.stability.duration_h.value": "0.01", "overrides.stability.latency_drift_ratio.value": "10",
         "overrides.availability.percent.value": "50"}
@@ -90,7 +90,7 @@ def test_an_interrupted_soak_is_incomplete_and_resumes_from_its_checkpoint(tmp_p
         third = run_suite(tmp_path / "third", userdata, tags="@soak")
     done = json.loads((folder / "checkpoint.json").read_text())
     final = json.loads((folder / "report.json").read_text())
-    assert third.returncode == 0 and not third.failed(), third.output[-3000:]
+    assert third.returncode == 0 and not third.failed(), third.explain()
     assert done["status"] == "complete" and len(done["starts"]) == 3 and done["elapsed_s"] >= 40 - SHORTEST_SEGMENT_S
     assert [i["reason"] for i in done["interruptions"]] == ["SIGINT", "the suite stopped without saving (killed or crashed)"]
     assert done["segments"][:len(crashed["segments"])] == crashed["segments"], "the resumed run redid checkpointed work"

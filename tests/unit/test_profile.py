@@ -49,6 +49,13 @@ def test_embedded_extends_the_plan_and_replaces_services_and_models():
     assert profile.overrides["latency.response_ms"].reason
 
 
+def test_embedded_single_answers_are_the_request_the_calibration_timed():
+    """The single-answer gate is a multiple of the calibrated answer (load's length): both must be as long."""
+    profile = load_profile("embedded")
+    assert profile.overrides["latency.response_ms"].calibrated == "chat_answer_ms"
+    assert profile.probe.max_tokens == profile.load.max_tokens
+
+
 def test_missing_profile_names_the_known_ones():
     with pytest.raises(SuiteConfigError, match=r"profile 'nope' does not exist.*Known profiles: citadel-mvp2, embedded"):
         load_profile("nope")

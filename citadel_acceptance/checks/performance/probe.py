@@ -183,21 +183,11 @@ def cache_problems(probe: CacheProbe) -> list[str]:
     return problems
 
 
-CAPACITY_FIGURE = "chat_capacity_rps"
-
-
 def normal_rate(session: RunSession) -> tuple[float, str]:
     """The normal load's rate and where it comes from: the profile's `normal_rps`, or, where the profile sets
-    `normal_capacity_share` and the target was calibrated, that share of the measured capacity when it is lower
-    (a fixed rate near a slow machine's capacity would keep its cores busy and measure the machine, not headroom)."""
+    `normal_capacity_share` and the target was calibrated, that share of the measured capacity when it is lower."""
     settings = session.profile.load
-    if settings.normal_capacity_share > 0:
-        capacity = session.thresholds.calibration.get(CAPACITY_FIGURE)
-        if capacity and settings.normal_capacity_share * capacity < settings.normal_rps:
-            rate = round(settings.normal_capacity_share * capacity, 3)
-            return rate, (f"{rate:g} req/s: {settings.normal_capacity_share:g} x the calibrated capacity of "
-                          f"{capacity:g} answers/s (the profile's normal_rps is {settings.normal_rps:g})")
-    return settings.normal_rps, f"{settings.normal_rps:g} req/s: the profile's load.normal_rps"
+    return session.thresholds.capped_rate(settings.normal_rps, settings.normal_capacity_share, "load.normal_rps")
 
 
 def serve_normal_load(session: RunSession) -> tuple[LoadRun, ResourceSamples]:

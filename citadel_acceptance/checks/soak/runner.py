@@ -210,7 +210,8 @@ def resume_hint(run_id: str) -> str:
 class SoakRun:
     """One start (or resume) of a stability run against the session's target."""
 
-    def __init__(self, session: RunSession, settings: SoakSettings, progress: Progress = stderr_line) -> None:
+    def __init__(self, session: RunSession, settings: SoakSettings, progress: Progress = stderr_line,
+                 rate_source: str = "") -> None:
         self.session = session
         self.progress = progress
         run_id = settings.run_id or session.run_id
@@ -224,6 +225,8 @@ class SoakRun:
         # A resumed run keeps the settings it started with (the same run, whatever the profile says now).
         kept = {k: v for k, v in saved.settings.items() if k in SoakSettings.__dataclass_fields__}
         self.settings = SoakSettings(**{**kept, "run_id": run_id, "checkpoint_dir": settings.checkpoint_dir})
+        self.rate_source = "kept from the run's first start" if self.resumed else \
+            (rate_source or f"{self.settings.rate_rps:g} req/s: the profile's soak.rate_rps")
         self.requests: list[RequestRow] = []
         self.samples: list[SampleRow] = []
         self.probes: SoakProbes | None = None
@@ -252,11 +255,13 @@ class SoakRun:
             cp.interruptions.append({"at": cp.updated_at, "elapsed_s": cp.elapsed_s,
                                      "reason": "the suite stopped without saving (killed or crashed)"})
         cp.status = "running"
-        cp.starts.append({"at": time.time(), "elapsed_s": cp.elapsed_s, "target": self.session.profile.gateway.base_url})
+        cp.starts.append({"at": time.time(), "elapsed_s": cp.elapsed_s, "target": self.session.profile.gateway.base_url,
+                          "rate_rps": self.settings.rate_rps, "rate_source": self.rate_source})
         self.store.save(cp)
         verb = "resumes" if self.resumed else "starts"
-        self.progress(f"stability run {self.run_id} {verb} at {cp.elapsed_s:.0f} of {self.settings.duration_s:.0f} s; "
-                      f"checkpoint {self.store.directory}. {resume_hint(self.run_id)}")
+        self.progress(f"stability run {self.run_id} {verb} at {cp.elapsed_s:.0f} of {self.settings.duration_s:.0f} s, "
+                      f"load {self.settings.rate_rps:g} req/s ({self.rate_source}); checkpoint {self.store.directory}. "
+                      f"{resume_hint(self.run_id)}")
         origin, base = time.monotonic(), cp.elapsed_s
         clock = lambda: base + (time.monotonic() - origin)  # noqa: E731
         sampler = Sampler(self.probes, clock, self.settings.interval_s, ProcessWatcher(cp), self._status,
@@ -367,7 +372,9 @@ def run_once(session: RunSession, on_interrupt: InterruptSink | None = None, pro
     key = id(session)
     if key not in _OUTCOMES:
         try:
-            _OUTCOMES[key] = SoakRun(session, session.profile.soak, progress).run(on_interrupt)
+            settings = session.profile.soak
+            rate, source = session.thresholds.capped_rate(settings.rate_rps, settings.capacity_share, "soak.rate_rps")
+            _OUTCOMES[key] = SoakRun(session, dataclasses.replace(settings, rate_rps=rate), progress, source).run(on_interrupt)
         except KeyboardInterrupt:
             raise
         except Exception as exc:
