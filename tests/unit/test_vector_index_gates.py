@@ -139,3 +139,12 @@ def test_a_collection_that_stays_yellow_is_waited_for_a_bounded_time(monkeypatch
 def test_the_thresholds_follow_the_sample_size(points, expected_kb):
     qdrant = FakeQdrant(info("green", 0), info("yellow", 0), info("green", 112))
     assert probe.prepare_index(qdrant, "docs", 10, points).lowered["indexing_threshold_kb"] == (10000, expected_kb)
+
+
+def test_a_stores_error_answer_reads_as_words_never_raw_bytes():
+    qdrant_shape = b'{"status":{"error":"Not found: snapshots are not supported here"},"time":0.0}'
+    assert probe.answer_text(qdrant_shape) == "Not found: snapshots are not supported here"
+    assert probe.answer_text(b'{"detail": "Not Found"}') == "Not Found"
+    assert probe.answer_text(b"<html>\n  502 Bad Gateway\n</html>") == "<html> 502 Bad Gateway </html>"
+    assert probe.answer_text(b"") == "an empty answer"
+    assert probe.answer_text(b"x" * 500, limit=20) == "x" * 17 + "..."

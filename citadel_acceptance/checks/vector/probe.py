@@ -274,6 +274,24 @@ def run_points(qdrant: QdrantClient, name: str, run_id: str) -> int:
     return int(qdrant.count(name, count_filter=models.Filter(must=[condition]), exact=True).count)
 
 
+def answer_text(content: bytes, limit: int = 200) -> str:
+    """A store's error answer in words: Qdrant's `status.error` (or `error`, `detail`) where the body is JSON,
+    else its text, shortened and on one line; never raw bytes."""
+    import json
+
+    text = content.decode("utf-8", errors="replace").strip()
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict):
+        status = data.get("status")
+        found = status.get("error") if isinstance(status, dict) else None
+        text = str(found or data.get("error") or data.get("detail") or text)
+    text = " ".join(text.split()) or "an empty answer"
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str | None) -> tuple[bool, str]:
     """Snapshot the collection, restore it into a scratch collection, compare point counts, clean up.
 
@@ -287,7 +305,7 @@ def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str 
         snapshot = qdrant.create_snapshot(name, wait=True)
     except UnexpectedResponse as exc:
         if exc.status_code in (404, 501):
-            return False, f"the vector store does not support snapshots (HTTP {exc.status_code}: {exc.content[:200]!r})"
+            return False, f"the vector store does not support snapshots (HTTP {exc.status_code}: {answer_text(exc.content)})"
         raise
     scratch = f"{name}_restore_check"
     headers = {"api-key": api_key} if api_key else {}
