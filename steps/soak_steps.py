@@ -4,13 +4,18 @@ from __future__ import annotations
 from behave import then, when
 
 from citadel_acceptance.checks import soak
+from citadel_acceptance.errors import SuiteConfigError
+from citadel_acceptance.verdict import Verdict
 
 
 @when("the system serves its normal load for the whole stability run")
 def step_stability_run(context):
     """Run the soak once per run of the suite (resume one with -D soak.run_id=ID); SIGINT records "incomplete"."""
-    context.soak = soak.run_once(context.session,
-                                 on_interrupt=lambda verdict, files: context.evidence.record(verdict, **files))
+    try:
+        context.soak = soak.run_once(context.session,
+                                     on_interrupt=lambda verdict, files: context.evidence.record(verdict, **files))
+    except SuiteConfigError as refused:  # another run's checkpoint: one sentence, not a traceback
+        context.evidence.check(Verdict(name="stability run", passed=False, explanation=str(refused)))
 
 
 @then("the run covered at least {hours:g} hours of normal load")

@@ -54,6 +54,35 @@ def test_a_failed_health_check_in_thirty_fails_availability():
     assert not verdict.passed and "measured 96.667 % (n=30)" in verdict.explanation and "40 s: degraded" in verdict.explanation
 
 
+def test_samples_that_stop_covering_the_run_fail_availability_naming_when():
+    """A sampler that died at 40 s leaves healthy checks only: 100 % of them is no proof for the rest of the run."""
+    early = [row for row in samples() if row.t <= 40]
+    verdict = soak.availability_verdict(result(smps=early), gates("availability.percent", spec=99.5))
+    assert not verdict.passed, verdict.explanation
+    assert "none during 40-120 s of 120 s (more than 32 s without a sample; 11 checks, 100.0 % healthy)" in verdict.explanation
+    assert soak.analysis.coverage_gaps([0, 4, 8], 0, 8, 32) == [] and soak.analysis.coverage_gaps([], 0, 50, 32) == [(0, 50)]
+
+
+def test_the_sampler_survives_a_probe_that_raises_and_records_why():
+    from citadel_acceptance.checks.soak.runner import Sampler
+
+    def read():
+        raise KeyError("model_services")
+
+    cp = Checkpoint(run_id="citadel-test", profile="embedded", target="http://x", settings=SETTINGS.as_dict())
+    sampler = Sampler(type("Probes", (), {"read": staticmethod(read)})(), lambda: 1.0, 0.01, ProcessWatcher(cp),
+                      lambda rows: "", lambda line: None, 60)
+    sampler.start()
+    import time
+    time.sleep(0.1)
+    sampler.stop()
+    with sampler.lock:
+        rows = sampler.drain(0)
+    assert len(rows) >= 2, "the sampler stopped after the first failed read"
+    assert not rows[0].healthy and "the sampler's probes failed (KeyError: 'model_services')" in rows[0].health
+    assert cp.events == [], "a failed read is not a process that ended"
+
+
 def test_one_failed_request_fails_the_error_rate():
     verdict = soak.error_verdict(result(reqs=requests(failing={50})), gates("errors.rate_percent", spec=0.1))
     assert not verdict.passed and "1 of 120 requests failed (HTTP 500: 1)" in verdict.explanation

@@ -114,6 +114,8 @@ class SoakResult:
     db_connections_max: int | None = None
     gpu_memory_max_bytes: float | None = None
     gpu_temperature_max_c: float | None = None
+    sample_gaps: list[tuple[float, float]] = field(default_factory=list)  # (from, to) soak seconds without a sample
+    gap_allowed_s: float = 0.0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -157,6 +159,7 @@ class SoakResult:
             "failed": self.failed, "error_kinds": self.error_kinds, "error_rate_percent": self.error_rate_percent,
             "health_checks": self.samples, "healthy_checks": self.healthy_samples,
             "availability_percent": self.availability_percent, "unhealthy_checks": self.unhealthy[:50],
+            "sample_gaps_s": self.sample_gaps[:50], "sample_gap_allowed_s": self.gap_allowed_s,
             "windows": [w.__dict__ for w in self.windows], "drift_ratio": self.drift_ratio,
             "memory_slope_mb_per_h": self.memory.slope_mb_per_h if self.memory else None,
             "memory_forecast_24h_mb": self.memory.forecast_24h_mb if self.memory else None,
@@ -172,6 +175,20 @@ class SoakResult:
 
 def _kind(error: str, status: int | None) -> str:
     return (error.split(":", 1)[0].strip() or "error") if error else f"HTTP {status}"
+
+
+SAMPLE_READ_ALLOWANCE_S = 20.0  # one sample's reads may take this long (health and /metrics, 10 s timeout each)
+
+
+def allowed_gap_s(interval_s: float) -> float:
+    """The longest stretch without a sample that still counts as covered: three intervals and one slow read."""
+    return 3 * interval_s + SAMPLE_READ_ALLOWANCE_S
+
+
+def coverage_gaps(times: Sequence[float], start: float, end: float, allowed_s: float) -> list[tuple[float, float]]:
+    """The stretches of [start, end] longer than `allowed_s` with no sample (a sampler that died leaves one to the end)."""
+    edges = [start, *sorted(t for t in times if start <= t <= end), end]
+    return [(round(a, 1), round(b, 1)) for a, b in zip(edges, edges[1:]) if b - a > allowed_s]
 
 
 def analyse(checkpoint: Checkpoint, settings: SoakSettings, requests: Sequence[RequestRow],
@@ -201,4 +218,6 @@ def analyse(checkpoint: Checkpoint, settings: SoakSettings, requests: Sequence[R
         restarts_unavailable=restarts_unavailable, db_connections_max=max(connections) if connections else None,
         gpu_memory_max_bytes=max(gpu_memory) if gpu_memory else None,
         gpu_temperature_max_c=max(gpu_temperature) if gpu_temperature else None,
+        sample_gaps=coverage_gaps([s.t for s in samples], 0.0, checkpoint.elapsed_s, allowed_gap_s(settings.interval_s)),
+        gap_allowed_s=allowed_gap_s(settings.interval_s),
     )

@@ -63,6 +63,7 @@ class Checkpoint:
     target: str
     settings: dict[str, Any]
     status: str = "running"  # running | interrupted | complete
+    thresholds: dict[str, str] = field(default_factory=dict)  # gate key -> "compare applied" it was judged against
     created_at: float = field(default_factory=time.time)
     updated_at: float = field(default_factory=time.time)
     elapsed_s: float = 0.0  # soak seconds completed (load applied), summed over every start

@@ -26,9 +26,10 @@ from citadel_acceptance.load import Bounds, EngineOptions, OpenLoop, chat_reques
 from citadel_acceptance.checks.soak import plots
 from citadel_acceptance.checks.soak.analysis import ENDED, MB, SoakResult, analyse
 from citadel_acceptance.checks.soak.checkpoint import Checkpoint, CheckpointStore, RequestRow, SampleRow
-from citadel_acceptance.checks.soak.probes import Identity, SoakProbes, probes_for
+from citadel_acceptance.checks.soak.probes import Identity, Reading, SoakProbes, probes_for
 from citadel_acceptance.config.soak import SoakSettings
-from citadel_acceptance.checks.soak.verdicts import incomplete_verdict, report
+from citadel_acceptance.checks.soak.verdicts import gate_fingerprint, incomplete_verdict, report
+from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.verdict import Verdict
 
 if TYPE_CHECKING:
@@ -141,10 +142,17 @@ class Sampler:
     def _run(self) -> None:
         next_at, last_progress = time.monotonic(), 0.0
         while not self._stop.is_set():
-            reading = self.probes.read()
+            read_failed = False
+            try:
+                reading = self.probes.read()
+            except Exception as exc:  # a probe the suite got wrong must not end the sampling: the sample says why
+                read_failed = True
+                reading = Reading(healthy=False, health=f"the sampler's probes failed ({type(exc).__name__}: {exc})"[:200],
+                                  health_ms=None, rss_bytes=None, db_connections=None, gpu_memory_used_bytes=None,
+                                  gpu_temperature_c=None, processes={})
             t = self.clock()
             with self.lock:
-                events = self.watcher.observe(t, reading.processes)
+                events = [] if read_failed else self.watcher.observe(t, reading.processes)  # no processes read: no events
                 self._pending.append(SampleRow(
                     segment=-1, t=round(t, 3), healthy=reading.healthy, health=reading.health,
                     health_ms=None if reading.health_ms is None else round(reading.health_ms, 2),
@@ -202,6 +210,23 @@ def checkpoint_root(settings: SoakSettings, reports_dir: Path) -> Path:
     return path if path.is_absolute() else REPO_ROOT / path
 
 
+def refuse_another_run(saved: Checkpoint, profile: Any) -> None:
+    """A saved run (complete or not) is taken up only with the profile, target and gate thresholds it started with:
+    otherwise its verdict would be passed off as this run's. Raise SuiteConfigError naming each difference."""
+    now = {"profile": profile.name, "target": profile.gateway.base_url}
+    then = {"profile": saved.profile, "target": saved.target}
+    differences = [f"{what} {then[what]!r} then, {now[what]!r} now" for what in now if then[what] != now[what]]
+    thresholds = gate_fingerprint(profile)
+    if not saved.thresholds:
+        differences.append("its gate thresholds were not recorded")
+    differences += [f"{key} {saved.thresholds.get(key, 'not set')} then, {held} now"
+                    for key, held in thresholds.items() if saved.thresholds and saved.thresholds.get(key) != held]
+    if differences:
+        raise SuiteConfigError(
+            f"stability run {saved.run_id} cannot be taken up by this run: {'; '.join(differences)}. Leave soak.run_id "
+            "unset to start a new stability run, or give the profile, target and thresholds it started with")
+
+
 def resume_hint(run_id: str) -> str:
     """How to resume a run, in words."""
     return f"Resume it with -D soak.run_id={run_id} (same profile and reports_dir)."
@@ -220,7 +245,10 @@ class SoakRun:
         self.resumed = saved is not None and not saved.complete
         if saved is None:
             saved = Checkpoint(run_id=run_id, profile=session.profile.name, target=session.profile.gateway.base_url,
-                               settings={**settings.as_dict(), "run_id": run_id})
+                               settings={**settings.as_dict(), "run_id": run_id},
+                               thresholds=gate_fingerprint(session.profile))
+        else:
+            refuse_another_run(saved, session.profile)
         self.checkpoint = saved
         # A resumed run keeps the settings it started with (the same run, whatever the profile says now).
         kept = {k: v for k, v in saved.settings.items() if k in SoakSettings.__dataclass_fields__}

@@ -57,6 +57,13 @@ def availability_verdict(result: SoakResult, gate: Gate) -> Verdict:
     """Healthy health checks over all of them."""
     if result.availability_percent is None:
         return _cannot("availability", "no health check was made", result)
+    if result.sample_gaps:
+        gaps = ", ".join(f"{a:g}-{b:g} s" for a, b in result.sample_gaps[:5])
+        return Verdict(name="availability", passed=False, measured=round(result.availability_percent, 3), unit="%",
+                       formula=FORMULAS["availability"], gate=gate,
+                       explanation=f"availability: the health checks do not cover the run: none during {gaps} of "
+                                   f"{result.elapsed_s:.0f} s (more than {result.gap_allowed_s:g} s without a sample; "
+                                   f"{result.samples} checks, {result.availability_percent:.1f} % healthy)")
     where = "every health check healthy" if not result.unhealthy else f"unhealthy: {', '.join(result.unhealthy[:5])}"
     return gate.check(round(result.availability_percent, 3), "availability", FORMULAS["availability"],
                       where=where, n=result.samples)
@@ -110,6 +117,13 @@ def restart_verdict(result: SoakResult, gate: Gate) -> Verdict:
 VERDICTS = {"duration": duration_verdict, "availability": availability_verdict, "errors": error_verdict,
             "drift": drift_verdict, "memory_slope": memory_slope_verdict, "memory_forecast": memory_forecast_verdict,
             "restarts": restart_verdict}
+
+
+def gate_fingerprint(profile: Any) -> dict[str, str]:
+    """What the run's gates are held to ("<= 1.5"), key by key: a run is resumed only under the same ones."""
+    targets = Thresholds.from_profile(profile)
+    return {key: f"{gate.compare} {gate.applied:g}" for key in GATE_KEYS.values()
+            for gate in [targets.resolve(key)]}
 
 
 def report(result: SoakResult, profile: Any, resume_hint: str = "") -> dict[str, Any]:
