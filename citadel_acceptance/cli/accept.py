@@ -1,12 +1,14 @@
 """The acceptance run: behave, then the HTML report, then the verdict per criterion.
 
-    python -m citadel_acceptance.cli.accept [--output-dir DIR] [behave options, e.g. -D profile=citadel-mvp2 --tags="not @destructive"]
+    python -m citadel_acceptance.cli.accept [--output-dir DIR] [--strict] [behave options, e.g. -D profile=citadel-mvp2 --tags="not @destructive"]
 
 Evidence goes to the repository (allure-results/, allure-report/, reports/) or, with --output-dir, under DIR
 (the same layout; behave then runs there with a copy of behave.ini whose outputs point into DIR).
 
-Exit code: behave's (0 when every scenario that ran passed). The report and the summary are written
-whatever behave's outcome, so a failed run still leaves its evidence.
+Exit code: behave's (0 when every scenario that ran passed). With --strict, a run whose scenarios all passed
+still exits 3 unless the handover verdict is READY (a pipeline gating a handover on the verdict, not on
+behave). The report and the summary are written whatever behave's outcome, so a failed run still leaves
+its evidence.
 """
 from __future__ import annotations
 
@@ -29,6 +31,8 @@ from citadel_acceptance.run.hooks import RUN_STATE_VARIABLE, clean_results
 from citadel_acceptance.run.session import REPO_ROOT
 
 INTERRUPTED = 130
+NOT_READY_EXIT = 3  # --strict: every scenario that ran passed, but the verdict is not READY
+STRICT_OPTION = "--strict"
 ALLURE_CLI = REPO_ROOT / "node_modules" / ".bin" / "allure"
 OUTPUT_OPTION = "--output-dir"
 
@@ -177,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as problem:
         print(f"accept: {problem}", file=sys.stderr)
         return 2
+    strict = STRICT_OPTION in args
+    args = [arg for arg in args if arg != STRICT_OPTION]
     started = time.monotonic()
     code = run_behave(args, paths)
     interrupted = code == INTERRUPTED
@@ -201,7 +207,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Calibrated on this machine (the relaxed thresholds that say so are relative to it): {figures}")
     print("\nCitadel MVP-2 acceptance: success criteria, the scenarios that prove them, and the handover verdict")
     print(format_text(handover))
-    return code
+    final = exit_code(code, handover, strict)
+    if final != code:
+        print(f"\n{STRICT_OPTION}: the verdict is {handover.headline}, not READY: exit {final}")
+    return final
+
+
+def exit_code(code: int, handover: Handover, strict: bool) -> int:
+    """behave's exit code; with --strict, a run that passed exits NOT_READY_EXIT unless the verdict is READY."""
+    return NOT_READY_EXIT if strict and code == 0 and not handover.ready else code
 
 
 def run_property(results: Path, name: str) -> str:

@@ -96,3 +96,15 @@ def test_the_summary_reads_the_calibration_the_run_wrote(tmp_path):
         "calibration=one chat answer 858 ms (median of a few), capacity 1.046 answers/s\nprofile=embedded\n")
     assert run_property(tmp_path, "calibration") == "one chat answer 858 ms (median of a few), capacity 1.046 answers/s"
     assert run_property(tmp_path, "stack.faults") == ""
+
+
+def test_strict_turns_a_passing_run_that_is_not_ready_into_a_failing_exit():
+    from citadel_acceptance.cli.accept import NOT_READY_EXIT, exit_code
+    from citadel_acceptance.report.handover import INCOMPLETE, NOT_READY, READY, Handover
+
+    relaxed, ready = Handover(verdict=NOT_READY, reasons=["relaxed"], rows=[]), Handover(verdict=READY, reasons=[], rows=[])
+    assert exit_code(0, relaxed, strict=False) == 0, "without --strict the exit code is behave's"
+    assert exit_code(0, relaxed, strict=True) == NOT_READY_EXIT == 3
+    assert exit_code(0, Handover(verdict=INCOMPLETE, reasons=[], rows=[]), strict=True) == NOT_READY_EXIT
+    assert exit_code(0, ready, strict=True) == 0
+    assert exit_code(1, relaxed, strict=True) == 1 and exit_code(130, relaxed, strict=True) == 130, "behave's failure stays"
