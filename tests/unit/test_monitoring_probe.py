@@ -9,6 +9,7 @@ import yaml
 
 from citadel_acceptance.checks.monitoring.forecast import SeriesForecast, fit_line, forecast_png
 from citadel_acceptance.checks.monitoring.probe import AlertWatch, alert_state, watch_alert_during
+from citadel_acceptance.checks.monitoring.verdicts import alert_verdict
 from citadel_acceptance.checks.monitoring.prometheus import Alert, PrometheusError, PrometheusProbe, parse_duration
 from citadel_stack.prometheus.config import (GATEWAY_JOB, VECTOR_STORE_JOB, ScrapeSettings, duration, rule_files,
                                              scrape_config)
@@ -22,6 +23,15 @@ scrape_configs:
 """
 
 
+ALERT_STATES = ["pending"]  # what /api/v1/alerts answers for phi3's alert, poll after poll (the last one stays)
+
+
+@pytest.fixture(autouse=True)
+def alert_states():
+    ALERT_STATES[:] = ["pending"]
+    return ALERT_STATES
+
+
 def fake_prometheus(request: httpx.Request) -> httpx.Response:
     path = request.url.path
     if path == "/api/v1/status/config":
@@ -31,9 +41,10 @@ def fake_prometheus(request: httpx.Request) -> httpx.Response:
             {"labels": {"job": "qdrant", "instance": "q:1"}, "health": "down", "lastError": "401", "scrapeInterval": "15s",
              "scrapeUrl": "http://q:1/metrics", "lastScrape": "now", "lastScrapeDuration": 0.01}]}})
     if path == "/api/v1/alerts":
+        state = ALERT_STATES.pop(0) if len(ALERT_STATES) > 1 else ALERT_STATES[0]
         return httpx.Response(200, json={"status": "success", "data": {"alerts": [
-            {"labels": {"alertname": "ModelInferenceErrors", "model_name": "phi3"}, "state": "pending",
-             "activeAt": "now", "value": "1e+00"}]}})
+            {"labels": {"alertname": "ModelInferenceErrors", "model_name": "phi3"}, "state": state,
+             "activeAt": "now", "value": "1e+00"}] if state != "inactive" else []}})
     if path == "/api/v1/query":
         return httpx.Response(400, json={"status": "error", "errorType": "bad_data", "error": "parse error"})
     return httpx.Response(404, text="not found")
@@ -77,14 +88,34 @@ def test_an_unreachable_prometheus_is_an_environment_problem():
         client.rules()
 
 
-def test_watching_an_alert_stops_as_soon_as_it_shows():
+def test_watching_an_alert_stops_as_soon_as_it_shows(alert_states):
+    alert_states[:] = ["inactive", "pending"]
     client = probe()
     sent = []
     watch = watch_alert_during(client, AlertWatch("ModelInferenceErrors", "phi3", 5.0, "burst"),
                                lambda stop: sent.append(stop.wait(2.0)), poll_s=0.05)
     assert watch.seen and watch.first_state == "pending" and watch.first_active_s < 1.0
     assert sent == [True], "the provocation is told to stop once the alert shows"
-    assert watch.state_before == "pending"
+    assert watch.state_before == "inactive" and alert_verdict(watch).passed
+
+
+def test_an_alert_already_active_is_waited_for_and_fails_if_it_never_clears(alert_states):
+    sent = []
+    watch = watch_alert_during(probe(), AlertWatch("ModelInferenceErrors", "phi3", 0.3, "a burst"),
+                               lambda stop: sent.append(1), poll_s=0.05)
+    verdict = alert_verdict(watch)
+    assert sent == [] and not verdict.passed, "nothing is provoked, and an alert raised by something else proves nothing"
+    assert "was already pending before a burst and still pending after waiting" in verdict.explanation
+
+
+def test_an_alert_that_clears_before_the_provocation_counts_when_it_comes_back(alert_states):
+    alert_states[:] = ["firing", "firing", "inactive", "inactive", "pending"]
+    sent = []
+    watch = watch_alert_during(probe(), AlertWatch("ModelInferenceErrors", "phi3", 5.0, "a burst"),
+                               lambda stop: sent.append(stop.wait(2.0)), poll_s=0.05)
+    verdict = alert_verdict(watch)
+    assert sent == [True] and verdict.passed, verdict.explanation
+    assert "it was firing before and became inactive within" in verdict.explanation
 
 
 def test_least_squares_and_time_to_exhaustion():

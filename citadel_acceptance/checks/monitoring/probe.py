@@ -128,7 +128,9 @@ class AlertWatch:
     window_s: float
     action: str
     started: float = 0.0  # unix time the provocation began
-    state_before: str = "inactive"
+    state_before: str = "inactive"  # when the watch began
+    state_at_start: str = "inactive"  # when the provocation was to begin, after waiting (bounded) for it to clear
+    waited_to_clear_s: float = 0.0
     first_active_s: float | None = None  # seconds after `started` it was first seen pending or firing
     first_state: str = ""
     timeline: list[dict[str, Any]] = field(default_factory=list)  # elapsed_s, state, value
@@ -155,9 +157,19 @@ def watch_alert_during(probe: PrometheusProbe, watch: AlertWatch, provoke: Calla
                        poll_s: float = 0.5) -> AlertWatch:
     """Run `provoke` in a thread and poll the alerts until the alert is active or the window is over.
 
-    `provoke` gets an event that is set once the alert was seen, so that it can stop early.
+    An alert already pending or firing is waited for, up to the window, to become inactive first: only one that
+    goes from inactive to active after the provocation began was raised by it. Where it stays active, nothing is
+    provoked (`state_at_start` says so). `provoke` gets an event that is set once the alert was seen, so that it
+    can stop early.
     """
     watch.state_before, _ = alert_state(probe.alerts(), watch.alert, watch.model)
+    watch.state_at_start, waiting = watch.state_before, time.monotonic()
+    while watch.state_at_start != "inactive" and time.monotonic() - waiting < watch.window_s:
+        time.sleep(poll_s)
+        watch.state_at_start, _ = alert_state(probe.alerts(), watch.alert, watch.model)
+    watch.waited_to_clear_s = round(time.monotonic() - waiting, 2)
+    if watch.state_at_start != "inactive":
+        return watch
     seen = threading.Event()
     failure: list[BaseException] = []
 

@@ -218,15 +218,20 @@ def alert_verdict(watch: AlertWatch) -> Verdict:
     if answered:
         problems.append(f"{len(answered)} of the {len(watch.requests)} requests meant to fail were answered 2xx: the "
                         "burst caused fewer errors than intended (raise [monitoring] error_prompt_words)")
-    if not watch.seen:
+    if watch.state_at_start != "inactive":
+        problems.append(f"{watch.alert} for {watch.model} was already {watch.state_before} before {watch.action} and "
+                        f"still {watch.state_at_start} after waiting {watch.waited_to_clear_s:g} s for it to clear: an "
+                        "alert raised by something else cannot show that this provocation raises it, so nothing was sent")
+    elif not watch.seen:
         last = watch.timeline[-1]["state"] if watch.timeline else "never polled"
         problems.append(f"{watch.alert} for {watch.model} was not pending or firing within {watch.window_s:g} s of "
                         f"{watch.action} (state at the end: {last}, {watch.polls} polls)")
-    note = (f"; it was already {watch.state_before} before: the provocation's own effect cannot be told apart"
-            if watch.state_before != "inactive" else "")
+    note = (f"; it was {watch.state_before} before and became inactive within {watch.waited_to_clear_s:g} s, before "
+            "the provocation began" if watch.state_before != "inactive" and watch.state_at_start == "inactive" else "")
     verdict = Verdict.from_problems(
         f"{watch.alert} raised", problems,
         f"GET /api/v1/alerts shows {watch.alert}{{model_name=\"{watch.model}\"}} pending or firing at most "
         f"{watch.window_s:g} s after the provocation began", f"Prometheus{note}",
-        first_active_s=watch.first_active_s, first_state=watch.first_state, state_before=watch.state_before)
+        first_active_s=watch.first_active_s, first_state=watch.first_state, state_before=watch.state_before,
+        state_at_start=watch.state_at_start, waited_to_clear_s=watch.waited_to_clear_s)
     return verdict
