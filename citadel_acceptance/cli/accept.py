@@ -186,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     code = run_behave(args, paths)
     interrupted = code == INTERRUPTED
-    handover = build(paths.results, paths.gates, interrupted, profile_of(args),
+    state = run_state(paths)
+    handover = build(paths.results, gates_file(paths, state), interrupted, profile_of(args),
                      expected=scenarios_per_criterion(REPO_ROOT / "features"))
     page, data = write_html(handover, paths.handover_html), write_json(handover, paths.handover_json)
     if paths.results.exists() and any(paths.results.glob("*-result.json")):
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
         again = "" if paths.root == REPO_ROOT else f" {OUTPUT_OPTION} {paths.root}"
         print(f"Evidence manifest: {paths.manifest} (sha256 {manifest_digest}); check it later with "
               f"python -m citadel_acceptance.cli.accept{again} --verify-evidence {manifest_digest}")
-    print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover, run_state(paths))}")
+    print(f"Run took {time.monotonic() - started:.0f} s. {run_kind(code, handover, state)}")
     figures = run_property(paths.results, "calibration")
     if figures:
         print(f"Calibrated on this machine (the relaxed thresholds that say so are relative to it): {figures}")
@@ -268,6 +269,12 @@ def run_state(paths: RunPaths) -> dict[str, str]:
     except (OSError, ValueError):
         return {}
     return state if isinstance(state, dict) else {}
+
+
+def gates_file(paths: RunPaths, state: dict[str, str]) -> Path:
+    """Where this run wrote its gate list: where the suite said (`-D reports_dir` moves it), else the run's reports/."""
+    written = state.get("gates_file")
+    return Path(written) if written else paths.gates
 
 
 def run_kind(code: int, handover: Handover, state: dict[str, str] | None = None) -> str:

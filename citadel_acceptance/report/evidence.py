@@ -13,13 +13,16 @@ import os
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Mapping
 
 import allure
 from allure_commons.types import AttachmentType
 
 from citadel_acceptance.report.redaction import Redactor
 from citadel_acceptance.verdict import Verdict
+
+if TYPE_CHECKING:
+    from citadel_acceptance.config.thresholds import Gate
 
 ENVIRONMENT_NOT_READY = "ENVIRONMENT NOT READY"
 CATEGORIES = [
@@ -41,6 +44,7 @@ class GateRecord:
     feature: str
     criterion: str
     verdict: Verdict
+    applied_only: bool = False  # a threshold the scenario resolved but judged nothing by (verdict "applied")
 
 
 @dataclass
@@ -98,6 +102,22 @@ class Evidence:
         writer.writerows(rows)
         allure.attach(self.redactor.text(buffer.getvalue()), name=name, attachment_type=AttachmentType.CSV)
 
+    def record_applied(self, gates: Iterable[Gate]) -> None:
+        """Thresholds the current scenario resolved without judging a measurement by them (a load's rate): kept in
+        the gate list, so that a relaxed one reaches the handover like any other."""
+        judged = {(r.verdict.gate.key, r.verdict.gate.model) for r in self.gates
+                  if r.scenario == self.scenario and r.verdict.gate is not None}
+        for gate in gates:
+            if (gate.key, gate.model) in judged:
+                continue
+            judged.add((gate.key, gate.model))
+            scope = f" for {gate.model}" if gate.model else ""
+            relax = f"; relaxed from the spec {gate.spec:g} {gate.unit}: {gate.reason}" if gate.relaxed else ""
+            verdict = Verdict(name=f"applied {gate.key}", passed=True, measured=gate.applied, unit=gate.unit, gate=gate,
+                              explanation=f"{gate.key}{scope}: applied {gate.applied:g} {gate.unit} ({gate.applied_source}); "
+                                          f"no verdict of this scenario was judged by it{relax}")
+            self.gates.append(GateRecord(self.scenario, self.feature, self.criterion, verdict, applied_only=True))
+
     def record_skip(self, scenario: str, reason: str) -> None:
         """Remember why a scenario was skipped: allure-behave keeps no reason for skipped scenarios."""
         self.skip_reasons[scenario] = self.redactor.text(reason)
@@ -116,8 +136,8 @@ class Evidence:
     def write_gates(self, path: Path) -> None:
         """Write every gate verdict of the run (redacted) for the summary and the handover verdict."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        records = [{"scenario": g.scenario, "feature": g.feature, "criterion": g.criterion, **g.verdict.as_dict()}
-                   for g in self.gates]
+        records = [{"scenario": g.scenario, "feature": g.feature, "criterion": g.criterion, **g.verdict.as_dict(),
+                    **({"verdict": "applied"} if g.applied_only else {})} for g in self.gates]
         _write_private(path, json.dumps(self.redactor.data(_plain(records)), indent=2, default=str))
 
 

@@ -48,11 +48,17 @@ RUN_STATE_VARIABLE = "CITADEL_RUN_STATE_FILE"  # set by the accept command: how 
 
 
 def record_run_state(**state: str) -> None:
-    """Tell the accept command how far the suite got ("started", or the configuration error that stopped it)."""
+    """Tell the accept command how far the suite got ("started", or the configuration error that stopped it) and
+    where the gate list went (`gates_file`); each call adds to what the run recorded before."""
     target = os.environ.get(RUN_STATE_VARIABLE)
     if target:
-        Path(target).parent.mkdir(parents=True, exist_ok=True)
-        Path(target).write_text(json.dumps(state), encoding="utf-8")
+        path = Path(target)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        except ValueError:
+            known = {}
+        path.write_text(json.dumps({**(known if isinstance(known, dict) else {}), **state}), encoding="utf-8")
 
 
 def open_run(context: Any) -> None:
@@ -94,6 +100,7 @@ def prepare_scenario(context: Any, scenario: Any) -> None:
     """Skip with a reason what this target cannot run; fail as 'not ready' when the target is unreachable."""
     tags = list(scenario.effective_tags)
     context.evidence.enter_scenario(scenario.feature.name, scenario.name, criterion_of(tags))
+    context.resolved_before = len(context.thresholds.resolved) if getattr(context, "thresholds", None) else 0
     reason = skip_reason(context, tags)
     if reason:
         context.evidence.record_skip(scenario.name, reason)
@@ -101,7 +108,10 @@ def prepare_scenario(context: Any, scenario: Any) -> None:
 
 
 def finish_scenario(context: Any, scenario: Any) -> None:
-    """A scenario a step skipped (`scenario.skip(reason)`) keeps its reason in the evidence, like the hooks' skips."""
+    """A scenario a step skipped (`scenario.skip(reason)`) keeps its reason in the evidence, like the hooks' skips;
+    every threshold the scenario resolved is in the gate list, judged or not."""
+    if getattr(context, "thresholds", None) is not None:
+        context.evidence.record_applied(context.thresholds.resolved[getattr(context, "resolved_before", 0):])
     reason = getattr(scenario, "skip_reason", None)
     if reason and getattr(scenario.status, "name", "") == "skipped" and scenario.name not in context.evidence.skip_reasons:
         context.evidence.record_skip(scenario.name, reason)
@@ -146,6 +156,7 @@ def close_run(context: Any) -> None:
     reports_dir = (session.options.reports_dir if session is not None
                    else (REPO_ROOT / str(context.config.userdata.get("reports_dir", "reports"))).resolve())
     context.evidence.write_gates(reports_dir / "gates.json")
+    record_run_state(gates_file=str(reports_dir / "gates.json"))  # wherever -D reports_dir put it
     if session is not None:
         session.close()
     leaks = scan_for_secrets([d for d in (context.results_dir, reports_dir) if d is not None], context.evidence.redactor.secrets)

@@ -108,3 +108,18 @@ def test_strict_turns_a_passing_run_that_is_not_ready_into_a_failing_exit():
     assert exit_code(0, Handover(verdict=INCOMPLETE, reasons=[], rows=[]), strict=True) == NOT_READY_EXIT
     assert exit_code(0, ready, strict=True) == 0
     assert exit_code(1, relaxed, strict=True) == 1 and exit_code(130, relaxed, strict=True) == 130, "behave's failure stays"
+
+
+def test_the_gate_list_is_read_where_the_run_wrote_it(tmp_path, monkeypatch):
+    """-D reports_dir=X moves gates.json: the handover must read it there, or no relaxed target would count."""
+    from citadel_acceptance.cli.accept import RunPaths, gates_file, run_state
+    from citadel_acceptance.run.hooks import RUN_STATE_VARIABLE, record_run_state
+
+    paths = RunPaths.under(tmp_path / "run")
+    monkeypatch.setenv(RUN_STATE_VARIABLE, str(paths.run_state))
+    assert gates_file(paths, run_state(paths)) == paths.gates, "nothing recorded: the run's own reports/"
+    record_run_state(stage="configuration error", error="no profile 'x'")
+    record_run_state(gates_file=str(tmp_path / "elsewhere" / "gates.json"))
+    state = run_state(paths)
+    assert state["stage"] == "configuration error", "a later record keeps what the run recorded before"
+    assert gates_file(paths, state) == tmp_path / "elsewhere" / "gates.json"

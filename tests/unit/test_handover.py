@@ -115,3 +115,26 @@ def test_the_page_shows_counts_a_short_reason_and_the_relaxed_table(tmp_path):
 def test_a_message_is_cleaned_to_one_short_line():
     assert handover_page.clean("a\x00b\n\n  c\tb'\\x1f'", 80) == "a b c b' '"
     assert handover_page.clean("word " * 100, 30).endswith(" …") and len(handover_page.clean("word " * 100, 30)) <= 30
+
+
+def test_a_threshold_no_verdict_was_judged_by_still_reaches_the_handover_when_relaxed(tmp_path):
+    """gateway.overhead_load_rps sets the overhead check's load; relaxed, it must still make the run not ready."""
+    from citadel_acceptance.config.profile import load_profile
+    from citadel_acceptance.config.thresholds import Thresholds
+    from citadel_acceptance.report.evidence import Evidence
+    from citadel_acceptance.report.redaction import Redactor
+
+    thresholds = Thresholds.from_profile(load_profile("embedded"), {"chat_capacity_rps": 1.0})
+    evidence = Evidence(redactor=Redactor(), results_dir=tmp_path / "r")
+    evidence.enter_scenario("overhead", "scenario of SC2", "SC2")
+    rate = thresholds.resolve("gateway.overhead_load_rps", spec=100)
+    evidence.record_applied(thresholds.resolved)
+    evidence.record_applied(thresholds.resolved)  # once per key and model
+    evidence.write_gates(tmp_path / "gates.json")
+    records = json.loads((tmp_path / "gates.json").read_text())
+    assert [(r["verdict"], r["gate"]["key"], r["gate"]["applied"]) for r in records] == [("applied", "gateway.overhead_load_rps", 1.0)]
+    assert rate.relaxed and "no verdict of this scenario was judged by it; relaxed from the spec 100" in records[0]["explanation"]
+    write_results(tmp_path / "r", every_criterion())
+    verdict = handover.build(tmp_path / "r", tmp_path / "gates.json")
+    assert verdict.verdict == handover.NOT_READY and verdict.rows[1].verdict == "passed, targets relaxed"
+    assert any("gateway.overhead_load_rps: all >= 100 -> 1 req/s" in r for r in verdict.reasons), verdict.reasons
