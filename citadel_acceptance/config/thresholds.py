@@ -97,13 +97,19 @@ class Gate:
         return _OPERATORS[self.compare](measured, self.applied)
 
     def check(self, measured: float, name: str, formula: str, where: str = "", n: int | None = None) -> Verdict:
-        """The verdict of this gate for a measured value (see citadel_acceptance.verdict)."""
+        """The verdict of this gate for a measured value (see citadel_acceptance.verdict); `n` = 0 (nothing was
+        measured) fails with "no data", whatever the value."""
         from citadel_acceptance.verdict import Verdict
 
-        passed = self.holds(measured)
         scope = f" for {self.model}" if self.model else ""
-        sample = f" (n={n})" if n is not None else ""
         relax = f"; relaxed from the spec {self.spec:g} {self.unit}: {self.reason}" if self.relaxed else ""
+        if n == 0:  # a value of nothing (a p95 of no sample, 0 % errors of no request) proves nothing
+            text = (f"{name}{scope}: no data: not one sample was measured{' at ' + where if where else ''}, "
+                    f"so nothing shows it {self.compare} {self.applied:g} {self.unit}{relax}")
+            return Verdict(name=name, passed=False, explanation=text, formula=formula, measured=None, unit=self.unit,
+                           gate=self, details={"n": 0})
+        passed = self.holds(measured)
+        sample = f" (n={n})" if n is not None else ""
         text = (
             f"{name}{scope}: expected {self.compare} {self.applied:g} {self.unit}, "
             f"measured {measured:g} {self.unit}{sample}{' at ' + where if where else ''}{relax}"

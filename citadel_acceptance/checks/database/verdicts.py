@@ -23,6 +23,8 @@ def plans_verdict(checks: list[database_probe.PlanCheck]) -> Verdict:
     """No critical query scans a big table sequentially even with sequential scans discouraged."""
     problems = [f"query {c.name!r} scans {', '.join(sorted(set(c.seq_scanned)))} sequentially: no usable index"
                 for c in checks if c.seq_scanned]
+    if not checks:
+        problems = ["no data: no critical query was checked (the profile names none in [database] critical_queries)"]
     return Verdict.from_problems("critical queries use indexes", problems,
                                  "EXPLAIN with enable_seqscan=off shows no Seq Scan on a big table", "the database")
 

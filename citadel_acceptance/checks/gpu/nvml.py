@@ -92,7 +92,7 @@ def _device(nv: Any, index: int, notes: list[str]) -> GpuDevice:
         retired_pages_double_bit=len(retired) if retired is not None else None,
         remapped_rows_uncorrectable=int(remapped[1]) if remapped is not None else None,
         remapping_failed=bool(remapped[3]) if remapped is not None else None,
-        throttle_reasons=tuple(throttle_names(int(reasons))) if reasons is not None else (),
+        throttle_reasons=tuple(throttle_names(int(reasons))) if reasons is not None else None,
     )
 
 

@@ -60,7 +60,7 @@ class GpuDevice:
     retired_pages_double_bit: int | None = None
     remapped_rows_uncorrectable: int | None = None
     remapping_failed: bool | None = None
-    throttle_reasons: tuple[str, ...] = ()
+    throttle_reasons: tuple[str, ...] | None = None  # active clock-event reasons; None: the source gave none
 
     @property
     def label(self) -> str:
@@ -94,7 +94,7 @@ class GpuDevice:
     @property
     def hardware_slowdowns(self) -> list[str]:
         """The active throttle reasons that are hardware slowdowns."""
-        return [reason for reason in self.throttle_reasons if reason in HARDWARE_SLOWDOWNS]
+        return [reason for reason in self.throttle_reasons or () if reason in HARDWARE_SLOWDOWNS]
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> GpuDevice:
@@ -104,7 +104,8 @@ class GpuDevice:
         if unknown:
             raise ValueError(f"unknown GPU fields {unknown}; known: {sorted(known)}")
         values = dict(data)
-        values["throttle_reasons"] = tuple(values.get("throttle_reasons") or ())
+        reasons = values.get("throttle_reasons")
+        values["throttle_reasons"] = None if reasons is None else tuple(reasons)
         return cls(**values)
 
 
@@ -122,7 +123,8 @@ class GpuSnapshot:
     def as_dict(self) -> dict[str, Any]:
         """The JSON view (also the expected answer of a gateway's `GET /health/gpu`)."""
         data = asdict(self)
-        data["devices"] = [asdict(d) | {"throttle_reasons": list(d.throttle_reasons)} for d in self.devices]
+        data["devices"] = [asdict(d) | {"throttle_reasons": None if d.throttle_reasons is None else list(d.throttle_reasons)}
+                           for d in self.devices]
         data["notes"] = list(self.notes)
         return data
 

@@ -82,12 +82,17 @@ def uncorrectable_errors_verdict(snapshot: GpuSnapshot, gate: Gate) -> Verdict:
 
 def hardware_slowdown_verdict(snapshot: GpuSnapshot) -> Verdict:
     """No GPU is slowed down by its hardware (HW slowdown, HW thermal, HW power brake)."""
+    if not snapshot.devices or all(d.throttle_reasons is None for d in snapshot.devices):
+        return _unknown("no hardware slowdown", "clock-event (throttle) reasons", snapshot)
     problems = [f"{d.label} is slowed down by {', '.join(d.hardware_slowdowns)}"
                 for d in snapshot.devices if d.hardware_slowdowns]
+    problems += [f"no data: {d.label} reported no clock-event reasons, so it cannot be shown free of a slowdown"
+                 for d in snapshot.devices if d.throttle_reasons is None]
     return Verdict.from_problems("no hardware slowdown", problems,
                                  "current clock-event reasons ∩ {hw_slowdown, hw_thermal_slowdown, "
                                  "hw_power_brake_slowdown} = ∅", snapshot.source,
-                                 reasons={d.label: list(d.throttle_reasons) for d in snapshot.devices})
+                                 reasons={d.label: None if d.throttle_reasons is None else list(d.throttle_reasons)
+                                          for d in snapshot.devices})
 
 
 @dataclass

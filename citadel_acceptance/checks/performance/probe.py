@@ -138,11 +138,12 @@ def resource_verdict(samples: list[float], gate: Gate, name: str) -> Verdict:
 
     Not a high percentile: a model served on CPU takes every core for each answer, so at any load single seconds
     read 100 % (on a slow machine of this kind the p95 of 1 s readings was 77-91 % at a third of capacity, the
-    mean about a third of that); a sustained level (a busy neighbour, a leak) moves the mean. No reading: inf.
+    mean about a third of that); a sustained level (a busy neighbour, a leak) moves the mean. No reading (the
+    metric absent from every scrape): no data, failed.
     """
     measured = round(sum(samples) / len(samples), 2) if samples else float("inf")
     return gate.check(measured, name, "mean of the 1 s readings of the gateway's system metrics during the normal load",
-                      n=len(samples))
+                      where="" if samples else "the gateway's /metrics (the metric was in no scrape)", n=len(samples))
 
 
 @dataclass
@@ -203,9 +204,11 @@ def serve_normal_load(session: RunSession) -> tuple[LoadRun, ResourceSamples]:
             status, text = session.gateway.get_text(session.profile.gateway.metrics_path)
             if status == 200:
                 values = metrics_probe.parse(text)
-                samples.cpu_percent.append(metrics_probe.total(values, CPU_METRIC))
+                names = {name for name, _ in values}
+                if CPU_METRIC in names:  # an absent metric is no reading, never 0 %
+                    samples.cpu_percent.append(metrics_probe.total(values, CPU_METRIC))
                 total = metrics_probe.total(values, MEMORY_TOTAL_METRIC)
-                if total:
+                if total and MEMORY_METRIC in names:
                     samples.memory_percent.append(100 * metrics_probe.total(values, MEMORY_METRIC) / total)
             done.wait(1.0)
 
