@@ -130,11 +130,13 @@ class Thresholds:
     """Resolves gates from the profile's `[thresholds]` and `[overrides]` sections."""
 
     def __init__(self, profile_name: str, thresholds: Mapping[str, Threshold],
-                 overrides: Mapping[str, ThresholdOverride], calibration: Calibration = None) -> None:
+                 overrides: Mapping[str, ThresholdOverride], calibration: Calibration = None,
+                 plan: Mapping[str, Threshold] | None = None) -> None:
         self.profile_name = profile_name
         self._thresholds = thresholds
         self._overrides = overrides
         self._calibration = calibration
+        self._plan = plan if plan is not None else thresholds  # the plan's numbers and directions (see from_profile)
         self.resolved: list[Gate] = []
 
     @property
@@ -147,8 +149,18 @@ class Thresholds:
     @classmethod
     def from_profile(cls, profile: Profile, calibration: Calibration = None) -> Thresholds:
         """The thresholds of a loaded profile; `calibration` gives the figures the target measured, if any (a mapping,
-        or a callable measuring them when the first calibrated gate is resolved)."""
-        return cls(profile.name, profile.thresholds, profile.overrides, calibration)
+        or a callable measuring them when the first calibrated gate is resolved).
+
+        The plan profile's thresholds are the reference: a gate's direction is the plan's (a profile that turns one
+        round is refused), and a profile's own number looser than the plan's is applied as relaxed, never as spec."""
+        plan = plan_thresholds()
+        turned = [f"thresholds.{key}.compare is {t.compare!r}, the plan's is {plan[key].compare!r}"
+                  for key, t in profile.thresholds.items() if key in plan and t.compare != plan[key].compare]
+        if turned:
+            raise SuiteConfigError(f"profile {profile.name!r} turns a gate round: {'; '.join(turned)}. A gate's "
+                                   f"direction comes from the plan ({PLAN_PROFILE}); relax a number with an override "
+                                   "and its reason instead")
+        return cls(profile.name, profile.thresholds, profile.overrides, calibration, plan)
 
     @classmethod
     def from_tables(cls, profile_name: str, thresholds: Mapping[str, Any], overrides: Mapping[str, Any],
@@ -169,26 +181,34 @@ class Thresholds:
             raise SuiteConfigError(
                 f"the gate {key!r} has no threshold in profile {self.profile_name!r}: add [thresholds.\"{key}\"]"
             )
-        plan_value = threshold.pick(model)
-        plan_source = threshold.source
+        reference = self._plan.get(key, threshold)
+        compare = reference.compare
+        plan_value = reference.pick(model)
+        plan_source = reference.source
+        own = threshold.pick(model)
         if spec is not None:
             spec_value, spec_source = float(spec), f"feature file (plan {plan_source})"
         elif plan_value is not None:
             described = "set by the profile, not by the plan" if plan_source == "profile" else f"plan {plan_source}"
-            spec_value, spec_source = float(plan_value), f"profile {self.profile_name} ({described})"
+            spec_value, spec_source = float(plan_value), f"profile {PLAN_PROFILE if reference is not threshold else self.profile_name} ({described})"
+        elif own is not None:
+            spec_value, spec_source = float(own), f"profile {self.profile_name} (the plan gives no number)"
         else:
             raise SuiteConfigError(f"threshold {key!r} has no value for model {model!r} in profile {self.profile_name!r}")
         applied, applied_source, reason = spec_value, "spec", ""
+        if spec is None and own is not None and float(own) != spec_value:  # the profile's own number, not the plan's
+            applied, applied_source = float(own), f"profile {self.profile_name} [thresholds] (not the plan's number)"
+            reason = f"profile {self.profile_name} sets thresholds.{key} to {float(own):g} where the plan says {spec_value:g}"
         override = self._overrides.get(key)
         if override is not None and override.calibrated:
-            applied, applied_source, reason = self._calibrated(key, override, threshold.compare, applied)
+            applied, applied_source, reason = self._calibrated(key, override, compare, applied)
         elif override is not None:
             overridden = override.pick(model)
             if overridden is not None:
                 applied = float(overridden)
                 applied_source = f"profile {self.profile_name} override"
                 reason = override.reason
-        gate = Gate(key=key, model=model, compare=threshold.compare, unit=threshold.unit,
+        gate = Gate(key=key, model=model, compare=compare, unit=threshold.unit,
                     spec=spec_value, spec_source=spec_source, applied=applied,
                     applied_source=applied_source, reason=reason)
         self.resolved.append(gate)
@@ -234,6 +254,19 @@ class Thresholds:
         """Every gate resolved so far whose applied value is looser than its spec (one per key and model)."""
         unique = {(g.key, g.model): g for g in self.resolved if g.relaxed}
         return list(unique.values())
+
+
+PLAN_PROFILE = "citadel-mvp2"  # the MVP-2 plan's own numbers: the reference of every gate
+_PLAN: dict[str, Mapping[str, Threshold]] = {}
+
+
+def plan_thresholds() -> Mapping[str, Threshold]:
+    """The plan profile's thresholds (loaded once)."""
+    if PLAN_PROFILE not in _PLAN:
+        from citadel_acceptance.config.profile import load_profile
+
+        _PLAN[PLAN_PROFILE] = load_profile(PLAN_PROFILE).thresholds
+    return _PLAN[PLAN_PROFILE]
 
 
 def threshold_problems(thresholds: Mapping[str, Threshold], overrides: Mapping[str, ThresholdOverride]) -> list[str]:

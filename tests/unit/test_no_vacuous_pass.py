@@ -65,3 +65,15 @@ def test_a_restore_of_an_empty_source_proves_nothing():
     assert backup_problems(empty)[0].startswith("no data: every table of the source database is empty")
     full = BackupCheck(database="x", source={"request_log": (3, "ab")}, restored={"request_log": (3, "ab")})
     assert backup_problems(full) == []
+
+
+def test_the_throughput_tolerance_does_not_make_a_plan_run_relaxed():
+    """READY must be reachable: the 5 % tolerance is part of the stated target, not a relaxation of it."""
+    from citadel_acceptance.checks.performance.probe import throughput_verdict
+
+    run = empty_run()
+    plan = throughput_verdict(run, PLAN.resolve("throughput.rps", spec=10, model="phi3"))
+    assert plan.gate is not None and not plan.gate.relaxed and not plan.passed
+    lowered = Thresholds.from_tables("t", {"throughput.rps": {"compare": ">=", "unit": "req/s", "value": 10}},
+                                     {"throughput.rps": {"value": 2, "reason": "CPU"}})
+    assert throughput_verdict(run, lowered.resolve("throughput.rps", spec=10, model="phi3")).gate.relaxed

@@ -116,3 +116,23 @@ def test_the_embedded_profile_relaxes_speed_relative_to_the_calibration():
     assert thresholds.resolve("latency.response_ms", spec=300, model="phi3").applied == 1500.0
     assert thresholds.resolve("throughput.rps", spec=50, model="phi3").applied == pytest.approx(0.51)
     assert thresholds.resolve("vector.embedding_ms", spec=200).applied == 300.0
+
+
+def test_a_profile_cannot_turn_a_gate_round():
+    """-D thresholds.errors.rate_percent.compare=>= would let 50 % errors pass: the direction is the plan's."""
+    turned = load_profile("embedded", {"thresholds.errors.rate_percent.compare": ">="})
+    with pytest.raises(SuiteConfigError, match=r"turns a gate round: thresholds.errors.rate_percent.compare is '>=', "
+                                               r"the plan's is '<'"):
+        Thresholds.from_profile(turned)
+
+
+def test_a_profile_number_looser_than_the_plan_is_relaxed_and_a_tighter_one_is_not():
+    """Thresholds the feature files do not state (the plan profile's) cannot be raised quietly, by -D or extends."""
+    raised = Thresholds.from_profile(load_profile("citadel-mvp2", {"thresholds.gpu.uncorrectable_errors.value": "100"}))
+    gate = raised.resolve("gpu.uncorrectable_errors")
+    assert (gate.spec, gate.applied, gate.relaxed) == (0, 100, True)
+    assert "sets thresholds.gpu.uncorrectable_errors to 100 where the plan says 0" in gate.reason
+    tightened = Thresholds.from_profile(load_profile("citadel-mvp2", {"thresholds.stability.duration_h.value": "96"}))
+    gate = tightened.resolve("stability.duration_h")
+    assert (gate.spec, gate.applied, gate.relaxed) == (72, 96, False)
+    assert Thresholds.from_profile(load_profile("citadel-mvp2")).resolve("stability.duration_h").applied_source == "spec"
