@@ -38,6 +38,11 @@ def test_tls_and_headers():
     versions = {"TLS 1.0": "refused (SSLError)", "TLS 1.1": "refused (SSLError)", "TLS 1.2": "TLSv1.2", "TLS 1.3": "TLSv1.3"}
     assert security_gates.tls_problems(versions, ex(200)) == []
     assert security_gates.tls_problems({**versions, "TLS 1.0": "TLSv1"}, ex(200)) == ["TLS 1.0 was accepted (TLSv1)"]
+    untested = {**versions, "TLS 1.0": "not tested: this machine's OpenSSL cannot speak TLS 1.0 (SSLError: no protocols)"}
+    assert security_gates.tls_problems(untested, ex(200)) == [
+        "TLS 1.0 not tested: this machine's OpenSSL cannot speak TLS 1.0 (SSLError: no protocols), so its refusal cannot be shown"]
+    assert "neither TLS 1.2 nor TLS 1.3 was accepted" in security_gates.tls_problems(
+        {**versions, "TLS 1.2": "refused (SSLError)", "TLS 1.3": "not tested: x"}, ex(200))[0]
     secure = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store", "Strict-Transport-Security": "max-age=1"}
     assert security_gates.header_problems(ex(200, headers=secure), ex(200, headers=secure)) == []
     cors = {**secure, "Access-Control-Allow-Origin": "https://evil.example", "Access-Control-Allow-Credentials": "true"}
@@ -57,3 +62,17 @@ def test_gateway_audit_hash_covers_the_previous_row():
     first = row_hash(GENESIS, "admin", "config.change", "config:v1", {"a": 1})
     assert first != row_hash(GENESIS, "admin", "config.change", "config:v1", {"a": 2})
     assert row_hash(first, "a", "b", "c", {}) != row_hash(GENESIS, "a", "b", "c", {})
+
+
+def test_refused_means_the_server_refused_never_this_machines_client(monkeypatch):
+    """A version the local client cannot speak (established against a throw-away local server) is not tested;
+    a missing CA file is named, not raised."""
+    from citadel_acceptance.checks.security import probe as security_probe
+
+    assert set(security_probe.local_tls_support()) == {"TLS 1.0", "TLS 1.1", "TLS 1.2", "TLS 1.3"}
+    monkeypatch.setattr(security_probe, "local_tls_support", lambda: {"TLS 1.0": "SSLError: no protocols available",
+                                                                        "TLS 1.1": "", "TLS 1.2": "", "TLS 1.3": ""})
+    versions = security_probe.tls_versions("https://127.0.0.1:9", "/nonexistent/ca.pem")
+    assert versions["TLS 1.0"].startswith("not tested: this machine's OpenSSL cannot speak TLS 1.0")
+    assert all(versions[v].startswith("not tested: the CA file '/nonexistent/ca.pem' cannot be read")
+               for v in ("TLS 1.1", "TLS 1.2", "TLS 1.3"))

@@ -147,19 +147,80 @@ def internals_in(body: Any) -> list[str]:
     return sorted({m.group(0) for m in INTERNALS.finditer(json.dumps(body) if not isinstance(body, str) else body)})
 
 
-def tls_versions(url: str, ca_file: str) -> dict[str, str]:
-    """For TLS 1.0 to 1.3: the version negotiated, or 'refused' with the reason."""
-    parts = urlsplit(url)
-    results = {}
+TLS_VERSIONS = (("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1),
+                ("TLS 1.2", ssl.TLSVersion.TLSv1_2), ("TLS 1.3", ssl.TLSVersion.TLSv1_3))
+_LOCAL_TLS: dict[str, str] = {}
+
+
+def _client_context(version: ssl.TLSVersion) -> ssl.SSLContext:
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.minimum_version = context.maximum_version = version
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the client offer what old servers took
+    return context
+
+
+def local_tls_support() -> dict[str, str]:
+    """Per TLS version, "" where this machine's own OpenSSL completes a handshake with itself (a throw-away
+    server on 127.0.0.1 with a throw-away CA), else why not: a version this client cannot speak shows nothing
+    about the server when a handshake fails."""
+    if _LOCAL_TLS:
+        return dict(_LOCAL_TLS)
+    import threading
+
+    import trustme
+
+    authority = trustme.CA()
+    issued = authority.issue_cert("127.0.0.1")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
-        versions = [("TLS 1.0", ssl.TLSVersion.TLSv1), ("TLS 1.1", ssl.TLSVersion.TLSv1_1),
-                    ("TLS 1.2", ssl.TLSVersion.TLSv1_2), ("TLS 1.3", ssl.TLSVersion.TLSv1_3)]
-        for label, version in versions:
-            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-            context.load_verify_locations(ca_file)
-            context.minimum_version = context.maximum_version = version
-            context.set_ciphers("DEFAULT:@SECLEVEL=0")  # let the client offer what old servers took
+        for label, version in TLS_VERSIONS:
+            server = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            issued.configure_cert(server)
+            server.minimum_version, server.maximum_version = ssl.TLSVersion.MINIMUM_SUPPORTED, ssl.TLSVersion.MAXIMUM_SUPPORTED
+            server.set_ciphers("DEFAULT:@SECLEVEL=0")
+            with socket.create_server(("127.0.0.1", 0)) as listener:
+                listener.settimeout(10)
+
+                def serve() -> None:
+                    try:
+                        conn, _ = listener.accept()
+                        with server.wrap_socket(conn, server_side=True):
+                            pass
+                    except (ssl.SSLError, OSError):
+                        pass
+
+                thread = threading.Thread(target=serve, daemon=True)
+                thread.start()
+                client = _client_context(version)
+                authority.configure_trust(client)
+                try:
+                    with socket.create_connection(listener.getsockname()[:2], timeout=10) as raw:
+                        with client.wrap_socket(raw, server_hostname="127.0.0.1"):
+                            _LOCAL_TLS[label] = ""
+                except (ssl.SSLError, OSError) as exc:
+                    _LOCAL_TLS[label] = f"{type(exc).__name__}: {exc}"[:200]
+                thread.join(timeout=10)
+    return dict(_LOCAL_TLS)
+
+
+def tls_versions(url: str, ca_file: str) -> dict[str, str]:
+    """For TLS 1.0 to 1.3: the version negotiated, 'refused' with the reason (only where this machine's client
+    can speak that version: see local_tls_support), or 'not tested' with the reason."""
+    parts = urlsplit(url)
+    results = {}
+    local = local_tls_support()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for label, version in TLS_VERSIONS:
+            if local.get(label):
+                results[label] = f"not tested: this machine's OpenSSL cannot speak {label} ({local[label]})"
+                continue
+            context = _client_context(version)
+            try:
+                context.load_verify_locations(ca_file)
+            except (OSError, ssl.SSLError) as exc:
+                results[label] = f"not tested: the CA file {ca_file!r} cannot be read ({type(exc).__name__}: {exc})"
+                continue
             try:
                 with socket.create_connection((parts.hostname, parts.port or 443), timeout=10) as raw:
                     with context.wrap_socket(raw, server_hostname=parts.hostname) as tls:

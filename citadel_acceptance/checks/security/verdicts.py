@@ -68,9 +68,16 @@ def internals_problems(answers: dict[str, Exchange]) -> list[str]:
 
 def tls_problems(versions: dict[str, str], https: Exchange) -> list[str]:
     """TLS 1.0 and 1.1 refused, 1.2 or 1.3 accepted, and the certificate verified against the CA."""
-    problems = [f"{v} was accepted ({versions[v]})" for v in ("TLS 1.0", "TLS 1.1") if not versions.get(v, "").startswith("refused")]
-    if all(versions.get(v, "").startswith("refused") for v in ("TLS 1.2", "TLS 1.3")):
-        problems.append("neither TLS 1.2 nor TLS 1.3 was accepted")
+    problems = []
+    for old in ("TLS 1.0", "TLS 1.1"):
+        seen = versions.get(old, "not tested: no handshake was tried")
+        if seen.startswith("not tested"):
+            problems.append(f"{old} {seen}, so its refusal cannot be shown")
+        elif not seen.startswith("refused"):
+            problems.append(f"{old} was accepted ({seen})")
+    if not any(not versions.get(v, "not tested").startswith(("refused", "not tested")) for v in ("TLS 1.2", "TLS 1.3")):
+        problems.append("neither TLS 1.2 nor TLS 1.3 was accepted: "
+                        + "; ".join(f"{v} {versions.get(v, 'not tested')}" for v in ("TLS 1.2", "TLS 1.3")))
     if https.status != 200:
         problems.append(f"GET over HTTPS with the deployment's CA: {https.status} {https.error}")
     return problems
