@@ -10,7 +10,10 @@ from citadel_acceptance.checks.gpu.usage import utilization_under_load
 @when("the GPUs of the deployment are inspected")
 def step_inspect_gpus(context):
     """Read every GPU from the profile's source: NVML, the gateway's /health/gpu, or dcgm-exporter in Prometheus."""
-    context.gpus = context.gpu.read()
+    try:
+        context.gpus = context.gpu.read()
+    except gpu.GpuReadError as failed:  # the declared source failed: a failure in one sentence, never a skip
+        context.evidence.check(gpu.read_failure(context.gpu.settings.source, str(failed)))
 
 
 @then("there are at least {count:d} GPUs")

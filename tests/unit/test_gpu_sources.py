@@ -141,3 +141,24 @@ def test_requires_gpu_scenarios_are_skipped_with_nvmls_reason():
     healthy = GpuReader(GpuSettings(), nvml_reader=lambda: GpuSnapshot.load(DATA / "healthy.json"))
     assert run_hooks.skip_reason(SimpleNamespace(not_ready="", session=context.session, gpu=healthy),
                                  ["requires.gpu"]) == ""
+
+
+def test_a_declared_source_that_fails_is_a_failure_never_a_skip(monkeypatch):
+    """A lost GPU, a /health/gpu error or no dcgm series used to skip the GPU scenarios (exit 0): they fail now."""
+    from citadel_acceptance.checks.gpu import GpuReadError
+
+    with pytest.raises(GpuReadError, match="NVML Shared Library Not Found"):
+        gpu.parse_gateway({"error": "NVML Shared Library Not Found", "devices": []})
+    with pytest.raises(GpuReadError, match="no dcgm-exporter series"):
+        gpu.parse_dcgm({"status": "success", "data": {"result": []}})
+    fake = FakeNvml()
+    fake.nvmlDeviceGetCount = lambda: (_ for _ in ()).throw(fake.NVMLError("GPU is lost"))
+    monkeypatch.setitem(sys.modules, "pynvml", fake)
+    with pytest.raises(GpuReadError, match="^GPU is lost$"):
+        read_nvml()
+    lost = GpuReader(GpuSettings(), nvml_reader=lambda: (_ for _ in ()).throw(GpuReadError("GPU is lost")))
+    context = SimpleNamespace(not_ready="", session=SimpleNamespace(allow_destructive=True), gpu=lost)
+    assert run_hooks.skip_reason(context, ["gpu", "requires.gpu"]) == "", "a read error must not skip"
+    assert lost.read_error == "GPU is lost" and lost.facts()["gpu.unavailable"] == "read error: GPU is lost"
+    verdict = gpu.read_failure("nvml", lost.read_error)
+    assert not verdict.passed and verdict.explanation == "the GPUs could not be read through gpu.source = nvml: GPU is lost"

@@ -148,3 +148,25 @@ def test_a_stores_error_answer_reads_as_words_never_raw_bytes():
     assert probe.answer_text(b"<html>\n  502 Bad Gateway\n</html>") == "<html> 502 Bad Gateway </html>"
     assert probe.answer_text(b"") == "an empty answer"
     assert probe.answer_text(b"x" * 500, limit=20) == "x" * 17 + "..."
+
+
+def test_a_snapshot_refused_for_a_missing_collection_or_a_key_fails_and_only_an_unsupported_store_skips():
+    from types import SimpleNamespace
+
+    import httpx
+    from qdrant_client.http.exceptions import UnexpectedResponse
+
+    def store(status: int, exists: bool):
+        def refuse(name, wait=True):
+            raise UnexpectedResponse(status, "x", b'{"status":{"error":"nope"}}', httpx.Headers())
+        return SimpleNamespace(create_snapshot=refuse, collection_exists=lambda name: exists)
+
+    assert probe.snapshot_round_trip(store(501, True), "documents", "http://q", None) == (
+        False, "the vector store does not support snapshots (HTTP 501: nope)")
+    assert probe.snapshot_round_trip(store(404, True), "documents", "http://q", None)[0] is False
+    missing = probe.snapshot_round_trip(store(404, False), "documents", "http://q", None)
+    assert missing == (True, "the collection 'documents' to snapshot does not exist (HTTP 404: nope)")
+    refused = probe.snapshot_round_trip(store(403, True), "documents", "http://q", None)
+    assert refused[0] is True and "refused to snapshot 'documents' with the suite's key (HTTP 403: nope)" in refused[1]
+    none = SimpleNamespace(create_snapshot=lambda name, wait=True: None)
+    assert probe.snapshot_round_trip(none, "documents", "http://q", None) == (True, "creating a snapshot of 'documents' answered no snapshot")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from typing import Any, Callable
 
-from citadel_acceptance.checks.gpu.snapshot import GpuDevice, GpuSnapshot, GpuUnavailable, throttle_names
+from citadel_acceptance.checks.gpu.snapshot import GpuDevice, GpuReadError, GpuSnapshot, GpuUnavailable, throttle_names
 
 
 def _nvml() -> Any:
@@ -42,8 +42,8 @@ def read_nvml() -> GpuSnapshot:
         cuda = _optional(nv, notes, "CUDA version", nv.nvmlSystemGetCudaDriverVersion)
         cuda_text = f"{cuda // 1000}.{cuda % 1000 // 10}" if isinstance(cuda, int) else ""
         devices = tuple(_device(nv, index, notes) for index in range(nv.nvmlDeviceGetCount()))
-    except nv.NVMLError as exc:
-        raise GpuUnavailable(nvml_reason(exc)) from exc
+    except nv.NVMLError as exc:  # NVML started, then failed on a device (a lost GPU): a failure
+        raise GpuReadError(nvml_reason(exc)) from exc
     finally:
         try:
             nv.nvmlShutdown()

@@ -29,7 +29,13 @@ HARDWARE_SLOWDOWNS: frozenset[str] = frozenset({"hw_slowdown", "hw_thermal_slowd
 
 
 class GpuUnavailable(RuntimeError):
-    """No GPU facts can be read from the chosen source; the message is the source's own reason."""
+    """No GPU facts can be read from the chosen source; the message is the source's own reason. As such: no GPU
+    this host may read (gpu.source none, no NVML library or driver here): the GPU scenarios are skipped."""
+
+
+class GpuReadError(GpuUnavailable):
+    """The declared source failed to give the GPUs (an error answer, a lost GPU, no dcgm series): the GPU
+    scenarios fail with the reason, never skip (a skip would leave the run's exit code at 0)."""
 
 
 def throttle_names(mask: int) -> list[str]:

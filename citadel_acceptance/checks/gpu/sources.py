@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable
 import httpx
 
 from citadel_acceptance.checks.gpu.nvml import read_nvml
-from citadel_acceptance.checks.gpu.snapshot import GpuDevice, GpuSnapshot, GpuUnavailable, throttle_names
+from citadel_acceptance.checks.gpu.snapshot import GpuDevice, GpuReadError, GpuSnapshot, GpuUnavailable, throttle_names
 from citadel_acceptance.config.gpu import GpuSettings
 
 if TYPE_CHECKING:
@@ -48,19 +48,19 @@ def from_gateway(base_url: str, path: str, verify: Any = True, timeout_s: float 
     try:
         response = httpx.get(url, timeout=timeout_s, verify=verify)
     except httpx.HTTPError as exc:
-        raise GpuUnavailable(f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
+        raise GpuReadError(f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
     if response.status_code != 200:
-        raise GpuUnavailable(f"GET {url} answered HTTP {response.status_code}: {response.text[:200]}")
+        raise GpuReadError(f"GET {url} answered HTTP {response.status_code}: {response.text[:200]}")
     try:
         return parse_gateway(response.json(), url)
     except ValueError as exc:
-        raise GpuUnavailable(f"GET {url} did not answer a GPU report: {exc}") from exc
+        raise GpuReadError(f"GET {url} did not answer a GPU report: {exc}") from exc
 
 
 def parse_gateway(body: Any, where: str = "/health/gpu") -> GpuSnapshot:
-    """A `/health/gpu` answer; an answer with `error` (the gateway's own NVML failure) is GpuUnavailable."""
+    """A `/health/gpu` answer; an answer with `error` (the gateway's own NVML failure) is a GpuReadError."""
     if isinstance(body, dict) and body.get("error") and not body.get("devices"):
-        raise GpuUnavailable(f"{where}: {body['error']}")
+        raise GpuReadError(f"{where}: {body['error']}")
     if not isinstance(body, dict):
         raise ValueError("expected a JSON object")
     snapshot = GpuSnapshot.from_dict(body, source="gateway")
@@ -70,16 +70,16 @@ def parse_gateway(body: Any, where: str = "/health/gpu") -> GpuSnapshot:
 def from_prometheus(prometheus_url: str, selector: str = "", verify: Any = True, timeout_s: float = 10.0) -> GpuSnapshot:
     """dcgm-exporter's metrics as Prometheus holds them now (one instant query)."""
     if not prometheus_url:
-        raise GpuUnavailable("gpu.source is prometheus but gpu.prometheus_url is not set in the profile")
+        raise GpuReadError("gpu.source is prometheus but gpu.prometheus_url is not set in the profile")
     matchers = f'__name__=~"DCGM_FI_.*"{"," + selector if selector else ""}'
     url = f"{prometheus_url}/api/v1/query"
     try:
         response = httpx.get(url, params={"query": f"{{{matchers}}}"}, timeout=timeout_s, verify=verify)
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise GpuUnavailable(f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
+        raise GpuReadError(f"GET {url} failed: {type(exc).__name__}: {exc}") from exc
     if response.status_code != 200 or body.get("status") != "success":
-        raise GpuUnavailable(f"GET {url} answered HTTP {response.status_code}: {str(body)[:200]}")
+        raise GpuReadError(f"GET {url} answered HTTP {response.status_code}: {str(body)[:200]}")
     return parse_dcgm(body)
 
 
@@ -99,7 +99,7 @@ def parse_dcgm(body: dict[str, Any]) -> GpuSnapshot:
         driver = labels.get("DCGM_FI_DRIVER_VERSION", driver)
         device[field] = value
     if not per_gpu:
-        raise GpuUnavailable("Prometheus holds no dcgm-exporter series (DCGM_FI_*) for this deployment")
+        raise GpuReadError("Prometheus holds no dcgm-exporter series (DCGM_FI_*) for this deployment")
     devices = tuple(_dcgm_device(index, fields) for index, fields in sorted(per_gpu.items()))
     return GpuSnapshot(source="prometheus (dcgm-exporter)", devices=devices, driver_version=driver, read_at=time.time())
 
@@ -132,6 +132,7 @@ class GpuReader:
         self._nvml_reader = nvml_reader
         self._unavailable: str | None = None
         self._first: GpuSnapshot | None = None
+        self.read_error = ""  # the declared source's failure at the first read, if it failed
 
     @classmethod
     def for_profile(cls, profile: Profile) -> GpuReader:
@@ -151,11 +152,14 @@ class GpuReader:
                                self.settings.timeout_s)
 
     def unavailable_reason(self) -> str:
-        """'' when GPUs can be read, else the reason the source gave (the first answer is kept for the run)."""
+        """'' when GPUs can be read or the declared source failed to give them (a GpuReadError: the scenarios run and
+        fail with it), else why there is no GPU this run may read (they are skipped); the first answer is kept."""
         if self._unavailable is None:
             try:
                 self._first = self.read()
                 self._unavailable = ""
+            except GpuReadError as exc:
+                self._unavailable, self.read_error = "", str(exc)
             except GpuUnavailable as exc:
                 self._unavailable = str(exc)
         return self._unavailable
@@ -164,5 +168,5 @@ class GpuReader:
         """GPU facts for environment.properties (or the reason there are none)."""
         reason = self.unavailable_reason()
         if reason or self._first is None:
-            return {"gpu.source": self.settings.source, "gpu.unavailable": reason}
+            return {"gpu.source": self.settings.source, "gpu.unavailable": reason or f"read error: {self.read_error}"}
         return self._first.facts()

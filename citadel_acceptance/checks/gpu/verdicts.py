@@ -16,6 +16,12 @@ from citadel_acceptance.verdict import Verdict
 GB = 10**9  # vendors state GPU memory in decimal gigabytes
 
 
+def read_failure(source: str, reason: str) -> Verdict:
+    """The declared GPU source failed to give the GPUs: failed, with the source's reason."""
+    return Verdict(name="GPUs read", passed=False, formula="", measured=None,
+                   explanation=f"the GPUs could not be read through gpu.source = {source}: {reason}")
+
+
 def _unknown(name: str, what: str, snapshot: GpuSnapshot) -> Verdict:
     return Verdict(name=name, passed=False, formula="", measured=None,
                    explanation=f"{name}: the source {snapshot.source!r} reported no {what} for any GPU, so it cannot be "

@@ -295,8 +295,9 @@ def answer_text(content: bytes, limit: int = 200) -> str:
 def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str | None) -> tuple[bool, str]:
     """Snapshot the collection, restore it into a scratch collection, compare point counts, clean up.
 
-    Returns (supported, problem): a store without snapshots answers 404/501 at the first step. The
-    restore uploads the downloaded snapshot (Qdrant's `snapshots/upload`), so it needs no shared disk.
+    Returns (supported, problem): a store without snapshots answers 404/501 at the first step (skipped), but a
+    404 for a collection that does not exist, or a refusal of the suite's key (401/403), is a problem (failed).
+    The restore uploads the downloaded snapshot (Qdrant's `snapshots/upload`), so it needs no shared disk.
     """
     from qdrant_client.http.exceptions import UnexpectedResponse
     import httpx
@@ -304,15 +305,23 @@ def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str 
     try:
         snapshot = qdrant.create_snapshot(name, wait=True)
     except UnexpectedResponse as exc:
+        said = f"HTTP {exc.status_code}: {answer_text(exc.content)}"
+        if exc.status_code == 404 and not qdrant.collection_exists(name):
+            return True, f"the collection {name!r} to snapshot does not exist ({said})"
         if exc.status_code in (404, 501):
-            return False, f"the vector store does not support snapshots (HTTP {exc.status_code}: {answer_text(exc.content)})"
-        raise
+            return False, f"the vector store does not support snapshots ({said})"
+        if exc.status_code in (401, 403):
+            return True, (f"the vector store refused to snapshot {name!r} with the suite's key ({said}): give "
+                          "[secrets] qdrant_api_key a key that may create snapshots")
+        return True, f"creating a snapshot of {name!r} failed ({said})"
+    if snapshot is None:
+        return True, f"creating a snapshot of {name!r} answered no snapshot"
     scratch = f"{name}_restore_check"
     headers = {"api-key": api_key} if api_key else {}
     problem = ""
     try:
-        if snapshot is None or snapshot.name not in [s.name for s in qdrant.list_snapshots(name)]:
-            return True, f"snapshot {getattr(snapshot, 'name', None)} was created but is not listed"
+        if snapshot.name not in [s.name for s in qdrant.list_snapshots(name)]:
+            return True, f"snapshot {snapshot.name} was created but is not listed"
         data = httpx.get(f"{url}/collections/{name}/snapshots/{snapshot.name}", headers=headers, timeout=120).content
         answer = httpx.post(f"{url}/collections/{scratch}/snapshots/upload?wait=true", headers=headers, timeout=300,
                             files={"snapshot": (snapshot.name, data)})
