@@ -150,6 +150,7 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
          expected: int | None) -> CriterionRow:
     failed = [s for s in scenarios if s.status in ("failed", "broken")]
     skipped = [s for s in scenarios if s.status == "skipped"]
+    unknown = [s for s in scenarios if s.status not in ("passed", "failed", "broken", "skipped")]
     relaxed = sorted({g.name for g in gates if g.relaxed})
     missing = max(0, expected - len(scenarios)) if expected is not None else 0
     reasons = [f"failed: {s.name}: {s.message}" for s in failed]
@@ -161,6 +162,9 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
     for why, names in by_reason.items():
         shown = "; ".join(names[:3]) + ("; ..." if len(names) > 3 else "")
         reasons.append(f"{len(names)} skipped ({why}): {shown}")
+    for status in sorted({s.status for s in unknown}):  # "unknown", "undefined", ...: not a verdict, never a pass
+        names = [s.name for s in unknown if s.status == status]
+        reasons.append(f"{len(names)} with status {status!r}, which is not a verdict: {'; '.join(names[:3])}")
     if relaxed:
         reasons.append(f"passed only against relaxed targets: {', '.join(relaxed)}")
     if failed:
@@ -170,7 +174,7 @@ def _row(criterion: str, scenarios: list[ScenarioOutcome], gates: list[GateLine]
     elif not scenarios or len(skipped) == len(scenarios):
         verdict = "not proven"
         reasons.append("no scenario of this criterion ran to a verdict")
-    elif skipped or missing:
+    elif skipped or missing or unknown:
         verdict = "not proven"
     else:
         verdict = "passed, targets relaxed" if relaxed else "passed"

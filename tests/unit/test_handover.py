@@ -138,3 +138,14 @@ def test_a_threshold_no_verdict_was_judged_by_still_reaches_the_handover_when_re
     verdict = handover.build(tmp_path / "r", tmp_path / "gates.json")
     assert verdict.verdict == handover.NOT_READY and verdict.rows[1].verdict == "passed, targets relaxed"
     assert any("gateway.overhead_load_rps: all >= 100 -> 1 req/s" in r for r in verdict.reasons), verdict.reasons
+
+
+def test_a_result_status_that_is_not_a_verdict_is_not_a_pass(tmp_path):
+    """Only passed counts as passed: an 'unknown' result (a crashed formatter, an undefined step) proves nothing."""
+    outcomes = every_criterion()
+    outcomes["scenario of SC3"] = ("SC3", "unknown")
+    write_results(tmp_path / "r", outcomes)
+    (tmp_path / "gates.json").write_text("[]")
+    verdict = handover.build(tmp_path / "r", tmp_path / "gates.json")
+    assert verdict.verdict == handover.NOT_READY and verdict.rows[2].verdict == "not proven"
+    assert "1 with status 'unknown', which is not a verdict: scenario of SC3" in verdict.rows[2].reasons
