@@ -16,12 +16,15 @@ def step_stream_question(context, model):
 
 @then("the answer arrives in several pieces")
 def step_stream_pieces(context):
-    """200, an event stream, and more than one chunk carrying text."""
+    """200, an event stream, more than one chunk carrying text, and the text arriving as it is written."""
     s = context.stream
     problems = openai_shape.status_problems(s.exchange.status, s.exchange.body, s.exchange.error)
     problems += [] if problems or len(s.content_chunks) >= 2 else [f"got {len(s.content_chunks)} chunk(s) with text"]
-    verdict = Verdict.from_problems("streamed in pieces", problems, "count of chunks whose delta has content ≥ 2",
-                                    f"POST {s.exchange.url}", chunks_with_text=len(s.content_chunks), ttft_ms=s.ttft_ms)
+    problems += [] if problems else openai_shape.incremental_problems(s.content_times_ms)
+    verdict = Verdict.from_problems("streamed in pieces", problems, "count of chunks whose delta has content ≥ 2 ∧ "
+                                    "≥ a third of them arrive > 5 ms before the last (not one burst)",
+                                    f"POST {s.exchange.url}", chunks_with_text=len(s.content_chunks), ttft_ms=s.ttft_ms,
+                                    e2e_ms=s.e2e_ms, content_times_ms=[round(t, 1) for t in s.content_times_ms])
     context.evidence.check(verdict, stream=s)
 
 

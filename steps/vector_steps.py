@@ -120,6 +120,17 @@ def step_embeddings_fast(context, target_ms):
     context.evidence.check(verdict, samples_ms=[round(ex.elapsed_ms, 2) for ex in context.embed_exchanges])
 
 
+@then("every embedding has the collection's vector size")
+def step_embeddings_sized(context):
+    """Each embedding answered has the profile's vector size (the collection's), of unit length for a dot product."""
+    vector = context.session.profile.vector
+    problems = vector_gates.embedding_shape_problems(context.embed_exchanges, vector.vector_size, vector.distance)
+    verdict = Verdict.from_problems("embedding size", problems, "len(embedding) == [vector] vector_size "
+                                    "(∧ ‖embedding‖ = 1 for Dot)", "POST /v1/embeddings",
+                                    dimensions=vector_gates.embedding_dimensions(context.embed_exchanges))
+    context.evidence.check(verdict)
+
+
 @given("the user has stored documents of several departments")
 def step_user_documents(context):
     """The user stores the first twelve sample documents (four departments)."""

@@ -58,6 +58,11 @@ class StreamResult:
         return [c for c in self.chunks if _delta_content(c)]
 
     @property
+    def content_times_ms(self) -> list[float]:
+        """When each chunk carrying text arrived, in ms since the request was sent."""
+        return [t for chunk, t in zip(self.chunks, self.chunk_times_ms) if _delta_content(chunk)]
+
+    @property
     def text(self) -> str:
         """The answer's text, joined from the content chunks."""
         return "".join(_delta_content(c) for c in self.chunks)

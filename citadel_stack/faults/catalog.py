@@ -30,6 +30,9 @@ NO_REQUEST_VALIDATION = _define("no_request_validation", GATEWAY, "chat requests
                                 "the first service, empty messages upstream")
 SINGLE_CHUNK_STREAM = _define("single_chunk_stream", GATEWAY,
                               "streamed answers are generated whole and sent as one content chunk")
+BUFFERED_STREAM = _define("buffered_stream", GATEWAY, "streamed answers are held back and sent all at once when the "
+                          "model has finished (what a buffering reverse proxy does): every chunk, the usage and [DONE] "
+                          "intact")
 HEALTH_OMITS_MODEL = _define("health_omits_model", GATEWAY, "leaves MODEL out of the health reports",
                              name("MODEL", "phi3"))
 HEALTH_REPORTS_DOWN = _define("health_reports_down", GATEWAY,
@@ -81,6 +84,9 @@ WRONG_VECTOR_SIZE = _define("wrong_vector_size", GATEWAY, "creates the documents
                             whole("N", "384"))
 EMBEDDINGS_SLOWER = _define("embeddings_slower", GATEWAY, "answers of POST /v1/embeddings take FACTOR times as long "
                             "(the gateway waits FACTOR - 1 times what the embedding service took)", number("FACTOR", "4"))
+TRUNCATED_EMBEDDINGS = _define("truncated_embeddings", GATEWAY, "answers of POST /v1/embeddings carry only the first "
+                               "DIMS numbers of each vector (documents stored through the gateway keep whole vectors)",
+                               whole("DIMS", "384"))
 LIFECYCLE_DISABLED = _define("lifecycle_disabled", GATEWAY, "the data-lifecycle job deletes nothing")
 CONFIG_NOT_AUDITED = _define("config_not_audited", GATEWAY, "admin changes (configuration, keys) leave no audit row")
 AUDIT_CHAIN_BROKEN = _define("audit_chain_broken", GATEWAY, "audit rows are not chained (prev_hash is random)")

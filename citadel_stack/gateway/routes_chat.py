@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .config import ModelRoute
 from .errors import GatewayError, bad_request
 from citadel_stack.faults import (FAIL_RATIO, GATEWAY_DELAY, INJECTION_GUARD_OFF, INJECTION_OBEYED, LEAK_UPSTREAM_MODEL,
-                                  NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM)
+                                  NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM, BUFFERED_STREAM)
 from .response_cache import cache_key
 from .security import injected_payload, looks_like_injection
 from .request_tracking import request_context
@@ -247,11 +247,18 @@ async def _stream_answer(
     )
     outcome = StreamOutcome()
 
+    held: list[str] | None = [] if BUFFERED_STREAM in state.config.faults else None  # fault (self-test only)
+
     async def sse() -> AsyncIterator[str]:
         try:
             payloads = iter_sse_data(upstream.stream_lines(response, route.service))
             async for text in reemit_stream(payloads, plan, counted_prompt_tokens, outcome):
-                yield text
+                if held is None:
+                    yield text
+                else:
+                    held.append(text)
+            if held:
+                yield "".join(held)
         finally:
             with anyio.CancelScope(shield=True):
                 await exits.aclose()

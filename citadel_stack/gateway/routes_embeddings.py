@@ -8,6 +8,8 @@ from typing import Any
 import anyio
 from fastapi import APIRouter, Depends, Request
 
+from citadel_stack.faults import TRUNCATED_EMBEDDINGS
+
 from .errors import bad_request
 from .request_tracking import request_context
 from .routes_chat import read_json_body
@@ -37,6 +39,9 @@ async def create_embeddings(request: Request) -> dict[str, Any]:
     vectors, tokens = await embedder.embed(texts)
     if embedder.answer_slowdown > 1:  # fault embeddings_slower (self-test only)
         await anyio.sleep((embedder.answer_slowdown - 1) * (time.monotonic() - started))
+    if TRUNCATED_EMBEDDINGS in state.config.faults:  # fault (self-test only): the answers' vectors are cut short
+        dims = int(state.config.faults.number(TRUNCATED_EMBEDDINGS, 384))
+        vectors = [list(v)[:dims] for v in vectors]
     return {"object": "list", "model": embedder.config.model_id,
             "data": [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)],
             "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}

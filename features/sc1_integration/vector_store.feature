@@ -9,6 +9,10 @@ Feature: The vector store keeps each user's documents findable, by meaning and b
     Then it exists with the expected vector size and distance, and its status is green
     And the fields that searches filter on are indexed
 
+  Scenario: Every embedding has the size the collection is set up for
+    When 5 texts are embedded one after another
+    Then every embedding has the collection's vector size
+
   Scenario: A search within one department finds only that department's documents
     Given a user with their own API key
     And the user has stored documents of several departments

@@ -170,3 +170,19 @@ def test_a_snapshot_refused_for_a_missing_collection_or_a_key_fails_and_only_an_
     assert refused[0] is True and "refused to snapshot 'documents' with the suite's key (HTTP 403: nope)" in refused[1]
     none = SimpleNamespace(create_snapshot=lambda name, wait=True: None)
     assert probe.snapshot_round_trip(none, "documents", "http://q", None) == (True, "creating a snapshot of 'documents' answered no snapshot")
+
+
+def test_an_embedding_of_another_size_or_scale_fails():
+    from types import SimpleNamespace
+
+    def answer(vector, status=200):
+        return SimpleNamespace(status=status, body={"data": [{"embedding": vector}]})
+
+    assert vector_gates.embedding_shape_problems([answer([0.6, 0.8])], 2, "Cosine") == []
+    assert vector_gates.embedding_shape_problems([answer([0.6])], 2, "Cosine") == [
+        "text 0: the embedding has 1 dimensions, the collection expects 2"]
+    assert "not 1, which the dot-product distance assumes" in vector_gates.embedding_shape_problems([answer([3.0, 4.0])], 2, "Dot")[0]
+    assert vector_gates.embedding_shape_problems([answer([3.0, 4.0])], 2, "Cosine") == []
+    assert vector_gates.embedding_shape_problems([], 2, "Cosine") == ["no data: no text was embedded"]
+    assert "expected HTTP 200 with embeddings, got 500" in vector_gates.embedding_shape_problems([answer(None, 500)], 2, "Cosine")[0]
+    assert vector_gates.embedding_dimensions([answer([0.6, 0.8]), answer([1.0])]) == [1, 2]

@@ -100,6 +100,25 @@ def stream_problems(chunks: list[dict[str, Any]], content_chunks: int, done_mark
     return problems
 
 
+BURST_MS = 5.0  # chunks read within this of the last one came in the same burst
+
+
+def incremental_problems(content_times_ms: list[float]) -> list[str]:
+    """The text arrives as it is written: at least a third of the chunks with text (and at least one) arrive more
+    than BURST_MS before the last. A stream held back and sent whole (a buffering proxy) arrives in one burst,
+    every chunk within microseconds of the others; a client on a busy host may read a few chunks together, hence
+    a third rather than most."""
+    count = len(content_times_ms)
+    if count < 2:
+        return []  # too few chunks: the count of pieces says so
+    first, last = min(content_times_ms), max(content_times_ms)
+    early = sum(1 for t in content_times_ms if t < last - BURST_MS)
+    if early >= max(1, count // 3):
+        return []
+    return [f"the text arrived in one burst, not as it was written: {early} of {count} chunks with text arrived more "
+            f"than {BURST_MS:g} ms before the last (first {first:.1f} ms, last {last:.1f} ms after the request was sent)"]
+
+
 def stream_usage_problems(usage: Any, content_chunks: int) -> list[str]:
     """The stream's usage chunk exists and counts at least as many output tokens as text chunks arrived."""
     problems = usage_problems(usage, "the stream's usage chunk")

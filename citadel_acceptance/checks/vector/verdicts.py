@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -80,6 +81,37 @@ def percentile_verdict(gate: Gate, samples_ms: list[float], name: str, formula: 
     """The nearest-rank p95 of the samples against the gate."""
     p95 = nearest_rank(samples_ms, 95)
     return gate.check(round(p95.value or 0.0, 3), name, formula, n=p95.n)
+
+
+def embedding_shape_problems(answers: list[Any], size: int, distance: str) -> list[str]:
+    """Every answer of POST /v1/embeddings holds vectors of the collection's size (and of unit length where the
+    distance is the dot product, which assumes it); nothing embedded, or no declared size, is no data."""
+    if not size:
+        return ["no data: the profile declares no vector size ([vector] vector_size)"]
+    if not answers:
+        return ["no data: no text was embedded"]
+    problems = []
+    for i, answer in enumerate(answers):
+        body = answer.body if isinstance(answer.body, dict) else {}
+        vectors = [item.get("embedding") for item in body.get("data") or [] if isinstance(item, dict)]
+        if answer.status != 200 or not vectors:
+            problems.append(f"text {i}: expected HTTP 200 with embeddings, got {answer.status}: {str(answer.body)[:120]}")
+            continue
+        for vector in vectors:
+            if not isinstance(vector, list) or not all(isinstance(x, (int, float)) for x in vector):
+                problems.append(f"text {i}: the embedding is not a list of numbers")
+            elif len(vector) != size:
+                problems.append(f"text {i}: the embedding has {len(vector)} dimensions, the collection expects {size}")
+            elif distance.lower() == "dot" and abs(math.fsum(x * x for x in vector) ** 0.5 - 1) > 0.01:
+                problems.append(f"text {i}: the embedding's length is {math.fsum(x * x for x in vector) ** 0.5:.3f}, "
+                                "not 1, which the dot-product distance assumes")
+    return problems
+
+
+def embedding_dimensions(answers: list[Any]) -> list[int]:
+    """The distinct sizes of the embeddings answered (for the evidence)."""
+    return sorted({len(item.get("embedding") or []) for answer in answers if isinstance(answer.body, dict)
+                   for item in answer.body.get("data") or [] if isinstance(item, dict)})
 
 
 def all_succeeded_verdict(gate: Gate, succeeded: int, errors: list[str]) -> Verdict:
