@@ -218,6 +218,7 @@ async def _stream_answer(
     state: GatewayState, route: ModelRoute, body: Mapping[str, Any], upstream_body: dict[str, Any]
 ) -> StreamingResponse:
     """Open the upstream stream (errors before the first byte are plain HTTP errors), then re-emit it."""
+    started = time.monotonic()  # fault model_slower stretches all of the answer, the prompt count included
     include_usage = wants_usage(body) and NO_USAGE not in state.config.faults
     upstream = state.upstream
     # llama.cpp's server sends no usage chunk, so the prompt is counted here, before the stream:
@@ -230,7 +231,6 @@ async def _stream_answer(
         return prompt_tokens
 
     tracker = state.metrics.start_inference(route.model_id, route.service, state.config.faults)
-    started = time.monotonic()
     exits = AsyncExitStack()
     try:
         response = await exits.enter_async_context(upstream.open_stream(route.service, upstream_body))

@@ -118,7 +118,7 @@ class StreamPlan:
     include_usage: bool
     send_done: bool = True
     slowdown: float = 1.0  # fault model_slower (self-test only): the stream's end waits (slowdown - 1) x its length
-    started: float = 0.0  # when the upstream request was sent (time.monotonic)
+    started: float = 0.0  # when the gateway began the answer: before the prompt count (time.monotonic)
 
 
 @dataclass

@@ -53,7 +53,7 @@ def test_embedded_single_answers_are_the_request_the_calibration_timed():
     """The single-answer gate is a multiple of the calibrated answer (load's length): both must be as long."""
     profile = load_profile("embedded")
     assert profile.overrides["latency.response_ms"].calibrated == "chat_answer_ms"
-    assert profile.probe.max_tokens == profile.load.max_tokens
+    assert profile.probe.max_tokens == profile.load.max_tokens and profile.probe.prompt == profile.load.prompt
 
 
 def test_missing_profile_names_the_known_ones():
