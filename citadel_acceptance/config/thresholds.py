@@ -190,7 +190,8 @@ class Thresholds:
             spec_value, spec_source = float(spec), f"feature file (plan {plan_source})"
         elif plan_value is not None:
             described = "set by the profile, not by the plan" if plan_source == "profile" else f"plan {plan_source}"
-            spec_value, spec_source = float(plan_value), f"profile {PLAN_PROFILE if reference is not threshold else self.profile_name} ({described})"
+            named = PLAN_PROFILE if reference is not threshold else self.profile_name
+            spec_value, spec_source = float(plan_value), f"profile {named} ({described})"
         elif own is not None:
             spec_value, spec_source = float(own), f"profile {self.profile_name} (the plan gives no number)"
         else:

@@ -8,15 +8,16 @@
 from __future__ import annotations
 
 from citadel_acceptance.checks.gpu.nvml import read_nvml
-from citadel_acceptance.checks.gpu.snapshot import (HARDWARE_SLOWDOWNS, GpuDevice, GpuReadError, GpuSnapshot, GpuUnavailable,
-                                             throttle_names)
+from citadel_acceptance.checks.gpu.snapshot import (HARDWARE_SLOWDOWNS, GpuDevice, GpuReadError, GpuSnapshot,
+                                             GpuUnavailable, throttle_names)
 from citadel_acceptance.checks.gpu.sources import GpuReader, GpuSettings, parse_dcgm, parse_gateway
 from citadel_acceptance.checks.gpu.verdicts import (UtilizationRun, count_verdict, hardware_slowdown_verdict,
                                              memory_size_verdict, memory_use_verdict, read_failure, temperature_verdict,
                                              uncorrectable_errors_verdict, utilization_rise_verdict)
 
 __all__ = [
-    "GpuDevice", "GpuReadError", "GpuReader", "GpuSettings", "GpuSnapshot", "GpuUnavailable", "HARDWARE_SLOWDOWNS", "UtilizationRun",
+    "GpuDevice", "GpuReadError", "GpuReader", "GpuSettings", "GpuSnapshot", "GpuUnavailable", "HARDWARE_SLOWDOWNS",
+    "UtilizationRun",
     "count_verdict", "hardware_slowdown_verdict", "memory_size_verdict", "memory_use_verdict", "parse_dcgm",
     "parse_gateway", "read_failure", "read_nvml", "temperature_verdict", "throttle_names", "uncorrectable_errors_verdict",
     "utilization_rise_verdict",
