@@ -2,8 +2,10 @@
 
 A small process started with the stack (recorded as its part `chaos`, first, so that stopping the
 stack stops it before anything else): every S seconds it kills the first chat model service with
-SIGKILL, as a crash would, waits `DOWN_S` seconds, and starts it again on its old port through the
-launcher (as a supervisor would), which records the new process in the stack's state.
+SIGKILL, as a crash would, keeps it down `DOWN_S` seconds (held, so that the stack's supervisor does not
+start it sooner: on a fast machine it came back within a second, between two health checks), and starts
+it again on its old port through the launcher (as a supervisor would), which records the new process in
+the stack's state.
 
     python -m citadel_stack.chaos --dir STACK_DIR --every S
 """
@@ -62,9 +64,8 @@ def crash_once(stack_dir: Path) -> bool:
         return False
     part = target_part(state)
     ref = state.process(part)
-    if ref is not None and ref.alive():
-        print(f"chaos: killing {part} (process {ref.pid})", flush=True)
-        os.kill(ref.pid, signal.SIGKILL)
+    if ref is not None and launcher.crash_and_hold(stack_dir, part):  # held: the supervisor waits for us
+        print(f"chaos: killed {part} (process {ref.pid}), down for {DOWN_S:g} s", flush=True)
     if STOPPING.wait(DOWN_S) or StackState.load(stack_dir) is None:
         return False
     launcher.start_part(stack_dir, part)

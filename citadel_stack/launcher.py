@@ -425,6 +425,24 @@ def kill_part(stack_dir: Path, part: str) -> None:
         os.kill(ref.pid, signal.SIGKILL)
 
 
+def crash_and_hold(stack_dir: Path, part: str) -> bool:
+    """Crash one part (SIGKILL) and hold it down: the supervisor leaves it until `start_part` (the fault
+    model_crash_every keeps a crashed service down for as long as it says, on a fast machine too); False when
+    the part was not running."""
+    with _locked(stack_dir):
+        state = _require(stack_dir)
+        ref = state.process(part)
+        if ref is None or not ref.alive():
+            return False
+        state.settings["held"] = sorted(set(state.settings.get("held", [])) | {part})
+        state.save()
+        os.kill(ref.pid, signal.SIGKILL)
+        deadline = time.monotonic() + 5
+        while ref.alive() and time.monotonic() < deadline:  # the kill lands within moments
+            time.sleep(0.02)
+        return True
+
+
 def _start_supervisor(state: StackState) -> None:
     stack_dir = Path(state.stack_dir)
     ref = spawn([sys.executable, "-m", "citadel_stack.supervisor", "--dir", str(stack_dir)],

@@ -52,7 +52,7 @@ def step_time_queries(context, connections, runs):
 def step_queries_fast(context, target_ms):
     """p95 of all runs against the optimised-query target (T2-005)."""
     gate = context.thresholds.resolve("database.query_ms", spec=target_ms)
-    verdict = database_gates.latency_verdict(gate, context.query_samples)
+    verdict = database_gates.latency_verdict(gate, context.query_samples, context.thresholds.confidence())
     context.evidence.check(verdict, samples_ms=context.query_samples)
 
 

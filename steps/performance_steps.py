@@ -19,7 +19,7 @@ def step_rated_load(context, rate, model):
 def step_load_p95(context, p95_ms):
     """p95 of E2E latency of the window against the model's response-time target."""
     gate = context.thresholds.resolve("latency.response_ms", spec=p95_ms, model=context.model)
-    verdict = performance.p95_verdict(context.load, gate, "response time p95 under load")
+    verdict = performance.p95_verdict(context.load, gate, "response time p95 under load", context.thresholds.confidence())
     context.evidence.check(verdict, **performance.evidence_of(context.load, context.model))
 
 

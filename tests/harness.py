@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -98,13 +98,10 @@ def all_text_under(directory: Path) -> str:
 
 
 def stack_settings(faults: tuple[str, ...] = ()) -> launcher.StackSettings:
-    """The embedded profile's stack with `faults`; one llama.cpp thread per model service when tests run
-    side by side (pytest-xdist): two services of two stacks each spinning two threads on two cores wait on
-    each other's threads (a 100 ms embedding took seconds), while one thread each shares the cores fairly."""
+    """The embedded profile's stack with `faults` (one llama.cpp thread per model service, as the profile says:
+    two services of two stacks each spinning two threads on two cores waited on each other's threads)."""
     profile = load_profile("embedded")
-    settings = launcher.StackSettings.from_mapping(embedded_target.stack_settings(profile, faults))
-    one_thread = os.environ.get("PYTEST_XDIST_WORKER") or os.environ.get("CITADEL_TEST_ONE_THREAD") == "1"
-    return replace(settings, n_threads=1) if one_thread else settings
+    return launcher.StackSettings.from_mapping(embedded_target.stack_settings(profile, faults))
 
 
 @contextmanager

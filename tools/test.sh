@@ -33,10 +33,8 @@ phase() {  # name, then pytest's arguments; prints the phase's time
 }
 phase "side by side" -m "not timed and not soak" -n "$workers" --dist load --durations=25
 first=$?
-export CITADEL_TEST_ONE_THREAD=1  # one llama.cpp thread per model service, as when these ran two at a time
 phase "stability runs" -m "soak" --durations=5
 second=$?
-unset CITADEL_TEST_ONE_THREAD
 phase "timed, alone" -m "timed" --durations=25
 third=$?
 echo "[test] all phases took $(( (SECONDS - started) / 60 )) min $(( (SECONDS - started) % 60 )) s"

@@ -247,6 +247,11 @@ class Thresholds:
                                 f"(the profile's {setting} is {rate:g})")
         return rate, f"{rate:g} req/s: the profile's {setting}"
 
+    def confidence(self) -> float:
+        """The confidence every percentile gate states (`percentile.confidence`; 0: none, the nearest-rank
+        estimate); resolved like any threshold, so a lower one is relaxed and listed."""
+        return self.resolve(CONFIDENCE_KEY).applied
+
     def defines(self, key: str) -> bool:
         """Whether the profile sets a threshold for `key` (some gates only report without one)."""
         return key in self._thresholds
@@ -257,6 +262,7 @@ class Thresholds:
         return list(unique.values())
 
 
+CONFIDENCE_KEY = "percentile.confidence"  # see citadel_acceptance.load.confidence
 PLAN_PROFILE = "citadel-mvp2"  # the MVP-2 plan's own numbers: the reference of every gate
 _PLAN: dict[str, Mapping[str, Threshold]] = {}
 
@@ -288,7 +294,24 @@ def threshold_problems(thresholds: Mapping[str, Threshold], overrides: Mapping[s
             problems.append(f"overrides.{name} overrides a threshold the profile does not define")
         if not override.reason:
             problems.append(f"overrides.{name} needs a `reason`: a relaxed threshold must say why")
+    problems += _confidence_problems(thresholds.get(CONFIDENCE_KEY), overrides.get(CONFIDENCE_KEY))
     return problems
+
+
+def confidence_problem(confidence: float) -> str:
+    """Why a percentile's confidence cannot be used ("" when it can): 0 (none stated), or from 0.5 up to 1."""
+    if confidence == 0 or 0.5 <= confidence < 1:
+        return ""
+    return (f"a percentile's confidence must be 0 (none stated: the nearest-rank estimate) or from 0.5 up to but "
+            f"not including 1, not {confidence:g}")
+
+
+def _confidence_problems(threshold: Threshold | None, override: ThresholdOverride | None) -> list[str]:
+    """A percentile's confidence is 0 (none stated) or from 0.5 up to but not including 1, wherever it is set."""
+    written = [(f"thresholds.{CONFIDENCE_KEY}", threshold.value if threshold else None),
+               (f"overrides.{CONFIDENCE_KEY}", override.value if override else None)]
+    return [f"{name}: {confidence_problem(value)}" for name, value in written
+            if value is not None and confidence_problem(float(value))]
 
 
 def _pick(single: float | None, per_model: Mapping[str, float], model: str | None) -> float | None:

@@ -124,14 +124,16 @@ def skip_reason(context: Any, tags: list[str]) -> str:
     session = context.session
     if "destructive" in tags and not session.allow_destructive:
         return ("@destructive scenarios stop or restart parts of the target; this profile does not allow them. "
-                "Opt in with -D allow_destructive=yes on a target you may disturb.")
+                "Opt in with -D allow_destructive=yes on a staging deployment you may disturb: only such a run "
+                "proves the recovery promises of SC4")
     if "requires.gpu" in tags and context.gpu.unavailable_reason():
         return f"@requires.gpu: no GPU can be read through {context.gpu.settings.source}: {context.gpu.unavailable_reason()}"
     if "requires.prometheus" in tags and session.prometheus_unavailable():
         return f"@requires.prometheus: {session.prometheus_unavailable()}"
     if "destructive" in tags and not session.can_control_parts():
-        return ("@destructive: the suite cannot stop and start parts of this target "
-                "(only the embedded stack is controlled by the suite)")
+        return ("@destructive: the suite cannot stop and start parts of this target (it controls the embedded "
+                "stack's parts only), so SC4's recovery promises stay unproven here; docs/deployment.md says how "
+                "SC4 is proven")
     return ""
 
 

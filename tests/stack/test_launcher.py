@@ -11,7 +11,7 @@ import pytest
 
 from citadel_acceptance.config.profile import load_profile
 from citadel_acceptance.target import embedded as embedded_target
-from citadel_stack import launcher, postgres
+from citadel_stack import launcher, postgres, supervisor
 from citadel_stack.state import StackState
 from tests.harness import REPO_ROOT
 
@@ -52,6 +52,14 @@ def test_a_stopped_part_comes_back_on_its_port(tmp_path):
         launcher.stop_part(stack_dir, "model_service:smollm2")
         assert launcher.status(stack_dir)["model_service:smollm2"] == "stopped"
         assert launcher.attach(stack_dir) is None  # a partly stopped stack is not attached to
+        launcher.start_part(stack_dir, "model_service:smollm2")
+        assert httpx.get(f"{url}/v1/models", timeout=5).status_code == 200
+        # a crash held down (fault model_crash_every) is left to the fault: the supervisor does not restart it
+        assert launcher.crash_and_hold(stack_dir, "model_service:smollm2")
+        log = tmp_path / "supervisor.jsonl"
+        assert supervisor.supervise_once(stack_dir, log) == [] and not log.exists()
+        assert launcher.status(stack_dir)["model_service:smollm2"] == "stopped"
+        assert not launcher.crash_and_hold(stack_dir, "model_service:smollm2")  # nothing runs to crash
         launcher.start_part(stack_dir, "model_service:smollm2")
         assert httpx.get(f"{url}/v1/models", timeout=5).status_code == 200
     finally:

@@ -43,12 +43,19 @@ def test_plan_verdict_fails_on_a_sequential_scan_of_a_big_table():
     assert not verdict.passed and "'documents_of_owner' scans documents sequentially" in verdict.explanation
 
 
-def test_latency_verdict_uses_the_nearest_rank_p95_of_all_runs():
+def test_latency_verdict_without_a_stated_confidence_uses_the_nearest_rank_p95_of_all_runs():
     samples = {"a": [1.0] * 19 + [80.0], "b": [2.0] * 20}
-    verdict = database_gates.latency_verdict(TARGETS.resolve("database.query_ms"), samples)
+    verdict = database_gates.latency_verdict(TARGETS.resolve("database.query_ms"), samples, 0)
     assert verdict.passed and verdict.measured == 2.0 and verdict.details["n"] == 40  # rank 38 of 40
-    slow = database_gates.latency_verdict(TARGETS.resolve("database.query_ms"), {"a": [60.0] * 20})
+    slow = database_gates.latency_verdict(TARGETS.resolve("database.query_ms"), {"a": [60.0] * 20}, 0)
     assert not slow.passed and "expected < 50 ms, measured 60 ms (n=20)" in slow.explanation
+
+
+def test_latency_verdict_at_95_percent_confidence_judges_the_bound_of_all_runs():
+    samples = {"a": [1.0] * 195 + [80.0] * 5}  # nearest-rank p95 1 ms; at 95 % the bound is the 196th of 200
+    verdict = database_gates.latency_verdict(TARGETS.resolve("database.query_ms"), samples, 0.95)
+    assert not verdict.passed and verdict.measured == 80.0 and verdict.details["rank"] == 196
+    assert "the nearest-rank p95 is 1 ms" in verdict.explanation
 
 
 def test_burst_and_release_verdicts():

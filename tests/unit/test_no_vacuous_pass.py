@@ -14,7 +14,7 @@ from citadel_acceptance.checks.gpu.verdicts import hardware_slowdown_verdict
 from citadel_acceptance.checks.monitoring.verdicts import scrape_interval_verdict
 from citadel_acceptance.checks.operations.probe import BackupCheck, backup_problems
 from citadel_acceptance.checks.performance.probe import error_rate_verdict, p95_verdict, resource_verdict
-from citadel_acceptance.checks.vector.verdicts import percentile_verdict
+from citadel_acceptance.checks.percentiles import percentile_verdict
 from citadel_acceptance.config.profile import load_profile
 from citadel_acceptance.config.thresholds import Thresholds
 from citadel_acceptance.load import Bounds, LoadRun, OpenLoop
@@ -29,10 +29,10 @@ def empty_run() -> LoadRun:
 
 @pytest.mark.parametrize("verdict", [
     pytest.param(lambda: p95_verdict(empty_run(), PLAN.resolve("latency.response_ms", spec=300, model="phi3"),
-                                     "response time p95 under load"), id="rated-load p95"),
+                                     "response time p95 under load", 0.95), id="rated-load p95"),
     pytest.param(lambda: error_rate_verdict(empty_run(), PLAN.resolve("errors.rate_percent", spec=0.1)), id="error rate"),
-    pytest.param(lambda: database.latency_verdict(PLAN.resolve("database.query_ms", spec=50), {}), id="critical-query p95"),
-    pytest.param(lambda: percentile_verdict(PLAN.resolve("vector.search_ms", spec=100), [], "similarity search p95", "p95"),
+    pytest.param(lambda: database.latency_verdict(PLAN.resolve("database.query_ms", spec=50), {}, 0.95), id="critical-query p95"),
+    pytest.param(lambda: percentile_verdict(PLAN.resolve("vector.search_ms", spec=100), [], 0, "similarity search p95", "p95"),
                  id="search p95"),
     pytest.param(lambda: resource_verdict([], PLAN.resolve("resources.cpu_percent", spec=80), "CPU use"), id="CPU"),
     pytest.param(lambda: scrape_interval_verdict({}, [], PLAN.resolve("monitoring.scrape_interval_s", spec=15), "Prometheus"),

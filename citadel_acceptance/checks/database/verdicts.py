@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from citadel_acceptance.checks.database import probe as database_probe
+from citadel_acceptance.checks.percentiles import percentile_verdict
 from citadel_acceptance.load.metrics import nearest_rank
 from citadel_acceptance.config.thresholds import Gate
 from citadel_acceptance.verdict import Verdict
@@ -29,13 +30,12 @@ def plans_verdict(checks: list[database_probe.PlanCheck]) -> Verdict:
                                  "EXPLAIN with enable_seqscan=off shows no Seq Scan on a big table", "the database")
 
 
-def latency_verdict(gate: Gate, samples: dict[str, list[float]]) -> Verdict:
-    """p95 (nearest rank) over every run of every critical query, against the target."""
+def latency_verdict(gate: Gate, samples: dict[str, list[float]], confidence: float) -> Verdict:
+    """p95 over every run of every critical query, at `confidence`, against the target."""
     every = [ms for runs in samples.values() for ms in runs]
-    p95 = nearest_rank(every, 95)
     worst = max(samples, key=lambda name: nearest_rank(samples[name], 95).value or 0) if samples else ""
-    verdict = gate.check(round(p95.value or 0.0, 3), "critical query p95",
-                         "nearest-rank p95 of the execution time of every run of every critical query", n=p95.n)
+    verdict = percentile_verdict(gate, every, confidence, "critical query p95",
+                                 "p95 of the execution time of every run of every critical query")
     verdict.details["slowest_query"] = worst
     return verdict
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
+from citadel_acceptance.checks.percentiles import percentile_verdict
 from citadel_acceptance.load import (Bounds, EngineOptions, LoadRun, OpenLoop, chat_request_factory,
                                      latency_histogram_png, latency_timeline_png, no_progress,
                                      records_csv, stderr_progress)
@@ -71,12 +72,11 @@ def evidence_of(run: LoadRun, title: str) -> dict[str, Any]:
             "latency over time": latency_timeline_png(run.records, title=f"{title}: latency over the run")}
 
 
-def p95_verdict(run: LoadRun, gate: Gate, name: str) -> Verdict:
-    """p95 of E2E latency (from the send) in the window, in ms, against the gate."""
-    p95 = run.summary().e2e.percentile(95)
-    measured = round((p95.value or 0.0) * 1000, 2) if p95.n else float("inf")
-    return gate.check(measured, name, "nearest-rank p95 of (last byte − request sent) over the window's successful "
-                      "requests; the same from the scheduled send is in the summary", n=p95.n)
+def p95_verdict(run: LoadRun, gate: Gate, name: str, confidence: float) -> Verdict:
+    """p95 of E2E latency (from the send) in the window, in ms, at `confidence`, against the gate."""
+    return percentile_verdict(gate, run.summary().e2e.samples, confidence, name,
+                              "p95 of (last byte − request sent) over the window's successful requests; the same "
+                              "from the scheduled send is in the summary", scale=1000)
 
 
 def throughput_verdict(run: LoadRun, gate: Gate) -> Verdict:
@@ -241,8 +241,8 @@ def streaming_target_problems(run: LoadRun, targets: Thresholds, model: str) -> 
     summary = run.summary()
     for key, distribution in (("latency.ttft_ms", summary.ttft), ("latency.tpot_ms", summary.tpot)):
         if targets.defines(key):
-            p95 = distribution.percentile(95)
-            verdict = targets.resolve(key, model=model).check(round((p95.value or 0) * 1000, 2), key, "p95", n=p95.n)
+            verdict = percentile_verdict(targets.resolve(key, model=model), distribution.samples, targets.confidence(),
+                                         key, f"p95 of {distribution.formula}", scale=1000)
             if not verdict.passed:
                 problems.append(verdict.explanation)
     return problems

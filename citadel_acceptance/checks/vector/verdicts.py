@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from citadel_acceptance.checks.vector import corpus
 
 from citadel_acceptance.checks.vector import probe as vector_probe
-from citadel_acceptance.load.metrics import nearest_rank
 from citadel_acceptance.config.endpoints import VectorSettings
 from citadel_acceptance.config.thresholds import Gate
 from citadel_acceptance.verdict import Verdict
@@ -77,12 +76,6 @@ def unproven_recall(index: vector_probe.IndexPreparation) -> str:
     return ""
 
 
-def percentile_verdict(gate: Gate, samples_ms: list[float], name: str, formula: str) -> Verdict:
-    """The nearest-rank p95 of the samples against the gate."""
-    p95 = nearest_rank(samples_ms, 95)
-    return gate.check(round(p95.value or 0.0, 3), name, formula, n=p95.n)
-
-
 def embedding_shape_problems(answers: list[Any], size: int, distance: str) -> list[str]:
     """Every answer of POST /v1/embeddings holds vectors of the collection's size (and of unit length where the
     distance is the dot product, which assumes it); nothing embedded, or no declared size, is no data."""
@@ -116,7 +109,8 @@ def embedding_dimensions(answers: list[Any]) -> list[int]:
 
 def all_succeeded_verdict(gate: Gate, succeeded: int, errors: list[str]) -> Verdict:
     """Every one of the concurrent operations succeeded."""
-    verdict = gate.check(succeeded, "concurrent vector operations", "searches sent at once that answered")
+    verdict = gate.check(succeeded, "concurrent vector operations",
+                         "searches sent at once that answered (the fewest of any round)")
     if errors:
         verdict = Verdict(**{**verdict.__dict__, "explanation": f"{verdict.explanation}; errors: {errors[:3]}"})
     return verdict
