@@ -64,7 +64,7 @@ def crash_once(stack_dir: Path) -> bool:
         return False
     part = target_part(state)
     ref = state.process(part)
-    if ref is not None and launcher.crash_and_hold(stack_dir, part):  # held: the supervisor waits for us
+    if ref is not None and launcher.kill_part(stack_dir, part, hold=True):  # held: the supervisor waits for us
         print(f"chaos: killed {part} (process {ref.pid}), down for {DOWN_S:g} s", flush=True)
     if STOPPING.wait(DOWN_S) or StackState.load(stack_dir) is None:
         return False

@@ -415,27 +415,20 @@ def stop_part(stack_dir: Path, part: str) -> None:
         ref.stop()
 
 
-def kill_part(stack_dir: Path, part: str) -> None:
-    """Crash one part (SIGKILL, nothing held): what the supervisor is there to repair."""
-    state = _require(stack_dir)
-    ref = state.process(part)
-    if ref is None:
-        raise StackError(f"the stack in {stack_dir} has no part {part!r}; parts: {', '.join(state.processes)}")
-    if ref.alive():
-        os.kill(ref.pid, signal.SIGKILL)
-
-
-def crash_and_hold(stack_dir: Path, part: str) -> bool:
-    """Crash one part (SIGKILL) and hold it down: the supervisor leaves it until `start_part` (the fault
-    model_crash_every keeps a crashed service down for as long as it says, on a fast machine too); False when
-    the part was not running."""
+def kill_part(stack_dir: Path, part: str, hold: bool = False) -> bool:
+    """Crash one part (SIGKILL): what the supervisor is there to repair. With `hold`, the part is held down until
+    `start_part` (the fault model_crash_every keeps a crashed service down as long as it says: on a fast machine
+    the supervisor brought it back within a second). False when the part was not running."""
     with _locked(stack_dir):
         state = _require(stack_dir)
         ref = state.process(part)
-        if ref is None or not ref.alive():
+        if ref is None:
+            raise StackError(f"the stack in {stack_dir} has no part {part!r}; parts: {', '.join(state.processes)}")
+        if not ref.alive():
             return False
-        state.settings["held"] = sorted(set(state.settings.get("held", [])) | {part})
-        state.save()
+        if hold:
+            state.settings["held"] = sorted(set(state.settings.get("held", [])) | {part})
+            state.save()
         os.kill(ref.pid, signal.SIGKILL)
         deadline = time.monotonic() + 5
         while ref.alive() and time.monotonic() < deadline:  # the kill lands within moments

@@ -89,11 +89,10 @@ def upper_bound(samples: Iterable[float], p: float, confidence: float) -> Percen
     problem = confidence_problem(confidence)
     if problem:
         raise ValueError(problem)
+    _quantile(p)  # 0 < p < 100
     ordered = sorted(samples)
     n = len(ordered)
     estimate = nearest_rank(ordered, p)
-    if not 0 < p < 100:
-        raise ValueError(f"a percentile bound needs 0 < p < 100, got {p}")
     if confidence == NO_CONFIDENCE:
         rank = max(1, math.ceil(p / 100 * n)) if n else None
         return PercentileBound(p, confidence, n, estimate.value, estimate.value, rank, 1)

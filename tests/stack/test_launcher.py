@@ -55,11 +55,11 @@ def test_a_stopped_part_comes_back_on_its_port(tmp_path):
         launcher.start_part(stack_dir, "model_service:smollm2")
         assert httpx.get(f"{url}/v1/models", timeout=5).status_code == 200
         # a crash held down (fault model_crash_every) is left to the fault: the supervisor does not restart it
-        assert launcher.crash_and_hold(stack_dir, "model_service:smollm2")
+        assert launcher.kill_part(stack_dir, "model_service:smollm2", hold=True)
         log = tmp_path / "supervisor.jsonl"
         assert supervisor.supervise_once(stack_dir, log) == [] and not log.exists()
         assert launcher.status(stack_dir)["model_service:smollm2"] == "stopped"
-        assert not launcher.crash_and_hold(stack_dir, "model_service:smollm2")  # nothing runs to crash
+        assert not launcher.kill_part(stack_dir, "model_service:smollm2", hold=True)  # nothing runs to crash
         launcher.start_part(stack_dir, "model_service:smollm2")
         assert httpx.get(f"{url}/v1/models", timeout=5).status_code == 200
     finally:

@@ -246,6 +246,21 @@ def concurrent_searches(qdrant: QdrantClient, name: str, queries: list[list[floa
     return samples, errors
 
 
+def concurrent_search_rounds(qdrant: QdrantClient, name: str, count: int, rounds: int,
+                             k: int) -> tuple[list[float], list[str], int]:
+    """`count` searches at once, `rounds` times: (milliseconds of those that worked, errors, the fewest that worked
+    in any one round)."""
+    samples: list[float] = []
+    errors: list[str] = []
+    served = []
+    for _ in range(rounds):
+        times, failed = concurrent_searches(qdrant, name, sample_vectors(qdrant, name, count), k)
+        samples += times
+        errors += failed
+        served.append(len(times))
+    return samples, errors, min(served, default=0)
+
+
 def recall_at_k(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int) -> RecallResult:
     """|ANN top-k ∩ exact top-k| / k per query, exact from the store's own exact search."""
     from qdrant_client import models
