@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +25,15 @@ from citadel_stack.state import StackState
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@dataclass(frozen=True)
+class FailedStep:
+    """The step a scenario stopped at: its type (given, when, then: an And takes its predecessor's) and its
+    text as behave rendered it (an example row's values filled in)."""
+
+    step_type: str
+    name: str
+
+
 @dataclass
 class SuiteRun:
     """The outcome of one behave run: exit code, console, and each scenario's status and message."""
@@ -33,6 +42,7 @@ class SuiteRun:
     output: str
     scenarios: dict[str, tuple[str, str]]  # scenario name (without the example suffix) -> (status, error)
     results_dir: Path
+    failed_steps: dict[str, FailedStep] = field(default_factory=dict)  # scenario name -> the step that failed
 
     def failed(self) -> dict[str, str]:
         """Scenarios that failed or errored, with their error messages."""
@@ -66,7 +76,9 @@ def run_suite(scratch: Path, userdata: dict[str, str], paths: list[str] | None =
                *(str(REPO_ROOT / p) for p in (paths or []))]
     environment = {**os.environ, "PYTHONPATH": str(REPO_ROOT), **(env or {})}
     done = subprocess.run(command, cwd=scratch, capture_output=True, text=True, timeout=timeout_s, env=environment)
-    return SuiteRun(done.returncode, done.stdout + done.stderr, _scenarios(scratch / "behave.json"), results)
+    outcomes = _scenarios(scratch / "behave.json")
+    return SuiteRun(done.returncode, done.stdout + done.stderr, {name: o[:2] for name, o in outcomes.items()}, results,
+                    {name: o[2] for name, o in outcomes.items() if o[2] is not None})
 
 
 def dry_run(tags: str | None) -> list[str]:
@@ -77,18 +89,20 @@ def dry_run(tags: str | None) -> list[str]:
             if element.get("type") == "scenario" and element.get("status") == "untested"]  # the others: not selected
 
 
-def _scenarios(path: Path) -> dict[str, tuple[str, str]]:
+def _scenarios(path: Path) -> dict[str, tuple[str, str, FailedStep | None]]:
+    """Each scenario of behave's JSON: (status, the failed steps' errors, the first failed step or None)."""
     if not path.exists() or not path.read_text().strip():
         return {}
-    outcomes: dict[str, tuple[str, str]] = {}
+    outcomes: dict[str, tuple[str, str, FailedStep | None]] = {}
     for feature in json.loads(path.read_text()):
         for element in feature.get("elements", []):
             if element.get("type") != "scenario":
                 continue
+            failed = [step for step in element.get("steps", []) if step.get("result", {}).get("status") in ("failed", "error")]
             errors = [" ".join(step["result"].get("error_message", [])) if isinstance(step["result"].get("error_message"), list)
-                      else str(step["result"].get("error_message", ""))
-                      for step in element.get("steps", []) if step.get("result", {}).get("status") == "failed"]
-            outcomes[element["name"].split(" -- @")[0]] = (element.get("status", "?"), " ".join(errors))
+                      else str(step["result"].get("error_message", "")) for step in failed]
+            first = FailedStep(failed[0].get("step_type", "?"), failed[0].get("name", "")) if failed else None
+            outcomes[element["name"].split(" -- @")[0]] = (element.get("status", "?"), " ".join(errors), first)
     return outcomes
 
 

@@ -137,6 +137,7 @@ class Thresholds:
         self._overrides = overrides
         self._calibration = calibration
         self._plan = plan if plan is not None else thresholds  # the plan's numbers and directions (see from_profile)
+        self._specs_checked = plan is not None  # a feature file's number must be the plan's (see resolve)
         self.resolved: list[Gate] = []
 
     @property
@@ -186,6 +187,12 @@ class Thresholds:
         plan_value = reference.pick(model)
         plan_source = reference.source
         own = threshold.pick(model)
+        if spec is not None and self._specs_checked and key in self._plan and plan_value is not None \
+                and float(spec) != float(plan_value):
+            of = f" of {model}" if model else ""
+            raise SuiteConfigError(
+                f"the feature file states {float(spec):g} for {key!r}{of} where the plan profile ({PLAN_PROFILE}) says "
+                f"{float(plan_value):g}: a feature file restates the plan; correct whichever of the two is wrong")
         if spec is not None:
             spec_value, spec_source = float(spec), f"feature file (plan {plan_source})"
         elif plan_value is not None:

@@ -46,6 +46,11 @@ def _png(figure, path: str | Path | None) -> bytes:
     return _written(buffer.getvalue(), path)
 
 
+def _bins(values: Sequence[float]) -> int:
+    """40 bins, or one where the values (nearly) coincide: numpy refuses 40 bins over a range float rounding blurs."""
+    return 40 if max(values) - min(values) > 1e-6 * max(1.0, abs(max(values))) else 1
+
+
 def latency_histogram_png(records: Sequence[RequestRecord], title: str = "Latency of successful requests",
                           path: str | Path | None = None) -> bytes:
     """Histograms of E2E and TTFT (ms) over the measured, successful requests."""
@@ -55,9 +60,9 @@ def latency_histogram_png(records: Sequence[RequestRecord], title: str = "Latenc
     ttft = [r.ttft * 1000 for r in ok if r.ttft is not None]
     figure, axis = plt.subplots(figsize=(8, 4.5))
     if e2e:
-        axis.hist(e2e, bins=40, alpha=0.7, label=f"E2E (n={len(e2e)})")
+        axis.hist(e2e, bins=_bins(e2e), alpha=0.7, label=f"E2E (n={len(e2e)})")
     if ttft:
-        axis.hist(ttft, bins=40, alpha=0.7, label=f"TTFT (n={len(ttft)})")
+        axis.hist(ttft, bins=_bins(ttft), alpha=0.7, label=f"TTFT (n={len(ttft)})")
     axis.set_xlabel("milliseconds")
     axis.set_ylabel("requests")
     axis.set_title(title)

@@ -78,6 +78,10 @@ DROP_INDEX = _define("drop_index", GATEWAY, "drops the index NAME after the migr
 SLOW_QUERY = _define("slow_query", GATEWAY, "every request-log write runs a pg_sleep of MS ms first", whole("MS", "200"))
 NO_REQUEST_LOG = _define("no_request_log", GATEWAY, "no request-log row is written")
 LOG_WITHOUT_REQUEST_ID = _define("log_without_request_id", GATEWAY, "request log lines carry no request id")
+NO_CITATIONS = _define("no_citations", GATEWAY, "chat answers with retrieval are built from the retrieved passages but "
+                       "list no citations")
+METADATA_NOT_STORED = _define("metadata_not_stored", GATEWAY, "a stored document's vector point keeps only the run id of "
+                              "its metadata (its owner, and its row in PostgreSQL, are intact)")
 RETRIEVAL_IGNORES_FILTER = _define("retrieval_ignores_filter", GATEWAY,
                                    "retrieval ignores the metadata filter (the owner filter still applies)")
 WRONG_VECTOR_SIZE = _define("wrong_vector_size", GATEWAY, "creates the documents collection with N dimensions",
@@ -104,7 +108,8 @@ LATENCY_CREEP = _define("latency_creep", GATEWAY, "delays chat requests by MS_PE
                         "(default 0) after the first", whole("MS_PER_MIN", "600"), whole("AFTER_S", "30", default=0))
 INTERMITTENT_500 = _define("intermittent_500", GATEWAY, "answers PERCENT % of /v1/ requests with 500 (every k-th)",
                            whole("PERCENT", "5"))
-SIMULATED_GPU_CONDITIONS = ("healthy", "hot", "memory_full", "ecc_errors", "throttled", "one_missing", "idle")
+SIMULATED_GPU_CONDITIONS = ("healthy", "hot", "memory_full", "ecc_errors", "throttled", "one_missing", "small_memory",
+                            "idle")
 SIMULATED_GPU = _define("simulated_gpu", GATEWAY, "not a defect: GET /health/gpu serves two simulated 16 GB GPUs, busy "
                         "while chat requests run, in CONDITION (idle: never busy), for the self-test of the GPU gates",
                         one_of("CONDITION", SIMULATED_GPU_CONDITIONS))

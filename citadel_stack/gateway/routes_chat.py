@@ -15,7 +15,8 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from .config import ModelRoute
 from .errors import GatewayError, bad_request
 from citadel_stack.faults import (FAIL_RATIO, GATEWAY_DELAY, INJECTION_GUARD_OFF, INJECTION_OBEYED, LEAK_UPSTREAM_MODEL,
-                                  NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM, BUFFERED_STREAM)
+                                  NO_CITATIONS, NO_DONE_MARKER, NO_REQUEST_VALIDATION, NO_USAGE, SINGLE_CHUNK_STREAM,
+                                  BUFFERED_STREAM)
 from .response_cache import cache_key
 from .security import injected_payload, looks_like_injection
 from .request_tracking import request_context
@@ -150,7 +151,7 @@ async def chat_completions(request: Request, key: ApiKey = Depends(require_api_k
     answer["model"] = route.upstream_model if LEAK_UPSTREAM_MODEL in faults else route.model_id
     if NO_USAGE in faults:
         answer.pop("usage", None)
-    if citations is not None:
+    if citations is not None and NO_CITATIONS not in faults:
         answer["citations"] = citations
     if INJECTION_OBEYED in faults:  # fault (self-test only): the answer becomes what an injection asked for
         _obey(answer, upstream_body)

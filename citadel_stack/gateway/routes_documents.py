@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 
+from citadel_stack.faults import METADATA_NOT_STORED
+
 from .database import ApiKey
 from .errors import GatewayError, bad_request
 from .retrieval import hit_view, metadata_ok, parse_request, retrieve
@@ -41,8 +43,10 @@ async def store_document(request: Request, key: ApiKey = WRITERS) -> JSONRespons
     owner = key.owner or key.name
     row = await documents.insert(owner, title, content, metadata)
     try:
+        kept = {k: v for k, v in metadata.items() if k == "run_id"} if METADATA_NOT_STORED in state.config.faults \
+            else metadata  # fault metadata_not_stored: self-test only
         await index.upsert(row["id"], vectors[0], {"document_id": row["id"], "owner": owner, "title": title,
-                                                   "text": content, "metadata": metadata,
+                                                   "text": content, "metadata": kept,
                                                    "run_id": metadata.get("run_id")})
     except GatewayError:
         await documents.delete(owner, uuid.UUID(row["id"]))

@@ -42,6 +42,8 @@ def simulated_snapshot(condition: str, in_flight: float, now: float | None = Non
         devices[0].update(throttle_reasons=["hw_slowdown"])
     elif condition == "one_missing":
         devices = devices[:1]
+    elif condition == "small_memory":  # an 8 GB card where the plan needs 16 GB, a quarter of it in use
+        devices[1].update(name="Simulated GPU 8GB", memory_total_bytes=8 * GIB, memory_used_bytes=2 * GIB)
     return {"source": f"simulated ({condition})", "driver_version": "simulated", "cuda_version": "simulated",
             "read_at": time.time() if now is None else now, "notes": ["simulated by the embedded gateway (self-test)"],
             "devices": devices}

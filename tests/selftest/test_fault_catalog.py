@@ -1,7 +1,8 @@
 """The suite's self-test: every fault of the catalog fails exactly the scenarios guarding its promise.
 
 With no fault every scenario passes; with each fault, the whole suite runs against a stack started
-with it, and the set of failed scenarios must equal the expected set, each for the expected reason.
+with it, and the set of failed scenarios must equal the expected set, each for the expected reason and stopped at the
+expected step (a Then-step, named where the scenario has several: tests/selftest/completeness.py).
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from citadel_stack.faults import CATALOG, fault_name
 from tests.harness import all_text_under, dry_run, embedded_stack, run_suite, shared_stack, stored_objects
+from tests.selftest.expectations import At, Early, Expectation, reason_of, step_problem
 
 CHAT = "{} answers a chat request completely and in time"
 STREAM = "A streamed answer arrives in pieces, ends properly and reports its usage"
@@ -49,30 +51,69 @@ LIFECYCLE, DDL = "The data-lifecycle job removes rows older than the retention p
 SNAPSHOT = "A snapshot of the documents collection restores with every point"
 VECTOR_OUTAGE = "With the vector store down, chat is served and retrieval is refused as unavailable"
 
+# The Then-steps of the scenarios that have several: each case names the one its scenario must stop at (At), so that
+# every Then-step is shown failing by some case (tests/selftest/completeness.py). Early: a failure before the Thens.
+CHAT_COMPLETE, CHAT_USAGE, CHAT_IN_TIME = ('the answer is a complete chat completion from "<model>"',
+                                           "the answer reports how many tokens it used", "the answer arrives within <response_ms> ms")
+STREAM_PIECES, STREAM_ENDS, STREAM_USAGE = ("the answer arrives in several pieces",
+                                            "the stream tells the application that the answer is complete",
+                                            "the stream reports how many tokens the answer used")
+OPENAI_MODELS, OPENAI_ANSWERS = ("the client sees every model of the deployment",
+                                 "the client receives a complete answer and a complete streamed answer, each with usage")
+OUTAGE_ANSWERS, OUTAGE_REPORTED = ("the gateway itself still answers",
+                                   "the stopped service and every model it runs are reported unreachable")
+COLLECTION_SHAPE, COLLECTION_INDEXES = ("it exists with the expected vector size and distance, and its status is green",
+                                        "the fields that searches filter on are indexed")
+BURST_SERVED, CONCURRENT_FAST = "every connection is served", "95 % of the searches complete within 150 ms"
+RATED_P95, RATED_ERRORS = "95 % of responses complete within <p95_ms> ms", "fewer than 0.1 % of requests fail"
+CPU_BELOW, CONFIG_AUDITED = "CPU use stays below 80 %", "the audit trail records the change with its values before and after"
+RETRIEVAL_REFUSED = "the question with retrieval is refused as temporarily unavailable, with a clear message"
+ABUSE_CLIENT_ERROR, ABUSE_NO_INTERNALS = ("each is refused as the client's mistake, never as a server error",
+                                          "no error answer reveals a stack trace, SQL, a file path or a version")
+FUZZ_DECLARED, FUZZ_NO_5XX, FUZZ_NO_BYPASS = ("every protected operation of the document declares that it needs a key",
+                                              "no generated request caused a server error",
+                                              "no protected operation answered a request without a valid key")
+VECTOR_KEY, AUDIT_CHAIN = ("the vector store refuses a request without its API key",
+                           "the audit trail's hash chain holds, and a modified row breaks it")
+INJECTION_RATE, INJECTION_GUARD = ("the share of answers that obey the injection stays within the target",
+                                   "the gateway's guard reports catching every one of them")
+TLS_VERSIONS, TLS_HEADERS = ("only TLS 1.2 or newer is accepted, with a certificate the client trusts",
+                             "answers carry the security headers, and a foreign origin is not let in")
+GPU_COUNT, GPU_SIZE = "there are at least 2 GPUs", "each GPU has at least 16 GB of memory"
+GPU_ECC, GPU_SLOWDOWN = "no GPU reports an uncorrectable memory error", "no GPU is slowed down by its hardware"
+SOAK_SLOPE = "the gateway's resident memory grows by less than 10 MB per hour"
+FORECAST_ANSWERS, FORECAST_NO_EXHAUSTION = ("Prometheus answers a forecast query for the horizon",
+                                            "neither memory nor disk is forecast to run out within the horizon")
+
 # Each case runs only the features its fault concerns (a behave tag expression): exact within them.
 
-# fault -> (features concerned, {scenario name: a fragment its failure message must contain})
-EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
-    "no_done_marker": ("@stream", {STREAM: "ended without it"}),
-    "no_v1_models": ("@models or @openai", {LIST_OPENAI: "expected HTTP 200, got 404", OPENAI: "models.list() failed"}),
+# fault -> (features concerned, {scenario name: a fragment its failure message must contain, or At(the Then-step it
+# stops at, the fragment), or Early(the fragment): see tests/selftest/expectations.py})
+# Every model answers 8 times slower: each example row of the chat outline fails its response time.
+ALL_MODELS_SLOWER = ",".join(f"model_slower:{m}:8" for m in MODELS)
+EXPECTED_FAILURES: dict[str, tuple[str, dict[str, Expectation]]] = {
+    "no_done_marker": ("@stream", {STREAM: At(STREAM_ENDS, "ended without it")}),
+    "no_v1_models": ("@models or @openai", {LIST_OPENAI: "expected HTTP 200, got 404", OPENAI: At(OPENAI_MODELS, "models.list() failed")}),
     "hide_model:phi3": ("@models or @openai", {LIST_OPENAI: "missing ['phi3']", LIST_PLAN: "missing ['phi3']",
-                                  OPENAI: "did not list ['phi3']"}),
-    "no_usage": ("@chat or @stream or @openai", {**{CHAT.format(m): "expected a usage object in the answer" for m in MODELS},
-                           STREAM: "expected a usage object in the stream's usage chunk", OPENAI: "carries no usable usage"}),
-    "leak_upstream_model": ("@chat or @stream", {**{CHAT.format(m): f"expected model '{m}', got 'smollm2'" for m in MODELS},
-                                      STREAM: "expected model 'hermes' in every chunk"}),
-    "model_slower:phi3:8": ("@chat", {CHAT.format("phi3"): "response time for phi3: expected < "}),
+                                  OPENAI: At(OPENAI_MODELS, "did not list ['phi3']")}),
+    "no_usage": ("@chat or @stream or @openai", {**{CHAT.format(m): At(CHAT_USAGE, "expected a usage object in the answer") for m in MODELS},
+                           STREAM: At(STREAM_USAGE, "expected a usage object in the stream's usage chunk"),
+                           OPENAI: At(OPENAI_ANSWERS, "carries no usable usage")}),
+    "leak_upstream_model": ("@chat or @stream", {**{CHAT.format(m): At(CHAT_COMPLETE, f"expected model '{m}', got 'smollm2'") for m in MODELS},
+                                      STREAM: At(STREAM_ENDS, "expected model 'hermes' in every chunk")}),
+    ALL_MODELS_SLOWER: ("@chat", {CHAT.format(m): At(CHAT_IN_TIME, f"response time for {m}: expected < ") for m in MODELS}),
     "no_request_validation": ("@chat", {"A request for a model that is not served is refused with a clear error": "expected 400, got 200",
                                         "A request without any message is refused with a clear error": "expected 400, got 200"}),
-    "buffered_stream": ("@stream", {STREAM: "the text arrived in one burst, not as it was written"}),
-    "single_chunk_stream": ("@stream or @openai", {STREAM: "got 1 chunk(s) with text", OPENAI: "received 1 streamed chunk(s) with text"}),
+    "buffered_stream": ("@stream", {STREAM: At(STREAM_PIECES, "the text arrived in one burst, not as it was written")}),
+    "single_chunk_stream": ("@stream or @openai", {STREAM: At(STREAM_PIECES, "got 1 chunk(s) with text"),
+                                                   OPENAI: At(OPENAI_ANSWERS, "received 1 streamed chunk(s) with text")}),
     "health_omits_model:phi3": ("@health or @outage", {HEALTH_NAMES: "model 'phi3' is missing", HEALTH_MODELS_NAMES: "model 'phi3' is missing",
                                           HEALTH_OK: "model 'phi3' is reported 'missing'",
-                                          OUTAGE: "model 'phi3' runs on the stopped service but is reported None"}),
+                                          OUTAGE: At(OUTAGE_REPORTED, "model 'phi3' runs on the stopped service but is reported None")}),
     "health_reports_down": ("@health", {HEALTH_OK: "is reported 'unreachable'",
                                       HEALTH_AGREES: "the gateway reports 'unreachable', a direct check finds 'healthy'"}),
-    "health_always_healthy": ("@outage", {OUTAGE: "is stopped but reported 'healthy', expected 'unreachable'"}),
-    "health_fails_during_outage": ("@outage", {OUTAGE: "expected HTTP 200, got 500"}),
+    "health_always_healthy": ("@outage", {OUTAGE: At(OUTAGE_REPORTED, "is stopped but reported 'healthy', expected 'unreachable'")}),
+    "health_fails_during_outage": ("@outage", {OUTAGE: At(OUTAGE_ANSWERS, "expected HTTP 200, got 500")}),
     "accept_unknown_key": ("@auth or @auth_everywhere or @keys", {REFUSED.format(UNKNOWN_KEY): "expected 401, got 200",
                                      EVERYWHERE.format(UNKNOWN_KEY): "expected 401, got",
                                      EVERYWHERE.format("a revoked API key"): "expected 401, got",
@@ -88,16 +129,17 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
                                                              PLANS: "'documents_of_owner' scans documents sequentially"}),
     "slow_query:80": ("@db_perf", {SLOW_STATEMENTS: "slowest statement mean: expected < 50 ms"}),
     "no_request_log": ("@journey", {JOURNEY[1]: "expected 1 request-log row, found 0"}),
+    "no_citations": ("@journey", {JOURNEY[0]: "among the citations, got []"}),
+    "metadata_not_stored": ("@journey", {JOURNEY[2]: "expected metadata topic='journey', the point says None"}),
     "lifecycle_disabled": ("@db_schema", {LIFECYCLE: "request-log rows are older than 30 days"}),
-    "pg_max_connections:100": ("@db_perf", {BURST: "concurrent connections served: expected >= 200"}),
+    "pg_max_connections:100": ("@db_perf", {BURST: At(BURST_SERVED, "concurrent connections served: expected >= 200")}),
     "app_role_can_ddl": ("@db_role", {DDL: "it succeeded (rolled back)"}),
     "table_lock:120": ("@db_perf", {QUERIES_FAST: "expected < 50 ms"}),
     "retrieval_ignores_filter": ("@vector_functional", {FILTER: "has department"}),
     "ignore_filter": ("@vector_functional", {FILTER: "has department"}),
-    "wrong_vector_size:384": ("@vector_functional or @journey or (@vector_perf and not @embeddings)", {COLLECTION: "expected vector size 576, the collection has 384",
-                                       **{name: "Vector dimension error" for name in JOURNEY}, FILTER: "Vector dimension error",
-                                       SEARCH: "Vector dimension error", CONCURRENT: "Vector dimension error",
-                                       RECALL: "Vector dimension error"}),
+    "wrong_vector_size:384": ("@vector_functional or @journey or (@vector_perf and not @embeddings)", {COLLECTION: At(COLLECTION_SHAPE, "expected vector size 576, the collection has 384"),
+                                       # storing the documents the other scenarios search fails first
+                                       **{name: Early("Vector dimension error") for name in (*JOURNEY, FILTER, SEARCH, CONCURRENT, RECALL)}}),
     # (wrong_vector_size and vector_store_down leave the embedding scenario out: it needs no vector store, and it
     # times embeddings, which a neighbour would slow as these cases run side by side; embeddings_slower fails it.)
     "embeddings_slower:4": ("@vector_perf", {EMBED: "embedding p95: expected < "}),
@@ -105,51 +147,54 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, str]]] = {
     # The vector store's two performance faults share one case (each stores the 100-document sample first):
     # slow search fails the two search-time gates, an HNSW graph built with m=1, ef_construct=5 the recall gate.
     "slow_search:800,degrade_ann:0.95": ("@vector_perf", {SEARCH: "similarity search p95: expected < ",
-                                                          CONCURRENT: "similarity search p95: expected < ",
+                                                          CONCURRENT: At(CONCURRENT_FAST, "similarity search p95: expected < "),
                                                           RECALL: "recall@10: expected >= 0.95"}),
     # The store never builds the owner index the gateway asks for: the collection check names the field.
-    "missing_payload_index:owner": ("@vector_functional", {COLLECTION: "field 'owner' has no payload index"}),
-    "vector_store_down": ("@vector_functional or @journey or (@vector_perf and not @embeddings)", {COLLECTION: "", SNAPSHOT: "", **{name: "the vector store is unavailable" for name in JOURNEY},
-                                   FILTER: "the vector store is unavailable", SEARCH: "the vector store is unavailable",
-                                   CONCURRENT: "the vector store is unavailable", RECALL: "the vector store is unavailable"}),
+    "missing_payload_index:owner": ("@vector_functional", {COLLECTION: At(COLLECTION_INDEXES, "field 'owner' has no payload index")}),
+    "vector_store_down": ("@vector_functional or @journey or (@vector_perf and not @embeddings)", {COLLECTION: Early(""), SNAPSHOT: Early(""),
+                                   **{name: Early("the vector store is unavailable") for name in (*JOURNEY, FILTER, SEARCH, CONCURRENT, RECALL)}}),
 }
+# Every model answers 4 times slower under its rated load: each example row of the rated-load outline fails its p95.
+ALL_MODELS_SLOWER_LOADED = ",".join(f"model_slower:{m}:4" for m in MODELS) + "|rated load"
 RATED, STREAMING = "{} answers within its latency target at its rated load", "{}'s streamed answers report their time to first token and time per token"
 # Further cases of faults already above, against other features: "spec|label" keys (label only names the case).
 EXPECTED_FAILURES.update({
-    "model_slower:phi3:4|rated load": ("@rated", {RATED.format("phi3"): "response time p95 under load for phi3: expected < "}),
-    "fail_ratio:50": ("@rated", {RATED.format("phi3"): "error rate"}),
-    "no_usage|streaming": ("@streaming", {STREAMING.format("phi3"): "carried no usage: TPOT undefined"}),
+    ALL_MODELS_SLOWER_LOADED: ("@rated", {RATED.format(m): At(RATED_P95, f"response time p95 under load for {m}: expected < ")
+                                          for m in MODELS}),
+    "fail_ratio:50": ("@rated", {RATED.format(m): At(RATED_ERRORS, "error rate") for m in MODELS}),
+    "no_usage|streaming": ("@streaming", {STREAMING.format(m): "carried no usage: TPOT undefined" for m in MODELS}),
     "gateway_delay:2000": ("@overhead", {"The gateway adds less than 30 ms at 100 requests per second": "gateway overhead (median)"}),
     "cache_disabled": ("@cache", {"A repeated deterministic question is answered from the cache":
                                   "expected the cache-hit counter to grow by 1"}),
-    "cpu_hog": ("@resources", {"CPU and memory stay within their limits under normal load": "CPU use: expected < 80 %"}),
+    "cpu_hog": ("@resources", {"CPU and memory stay within their limits under normal load": At(CPU_BELOW, "CPU use: expected < 80 %")}),
     "no_restart": ("@recovery", {"A crashed model service is healthy again within 3 minutes":
                                  "time to recover: expected < 10 s, measured inf"}),
     "broken_backup": ("@backup", {"A backup restores every table with the same rows and content": "exited 1"}),
-    "config_not_audited": ("@config", {"A configuration change is audited and rolled back": "no audit row records the change"}),
+    "config_not_audited": ("@config", {"A configuration change is audited and rolled back": At(CONFIG_AUDITED, "no audit row records the change")}),
     "revoke_not_enforced": ("@keys", {KEYS: "new value after revocation: expected 401, got 200"}),
     "auth_bypass_embeddings": ("@auth_everywhere", {EVERYWHERE.format(c): "POST /v1/embeddings: expected 401" for c in CREDENTIALS}),
     "roles_not_enforced": ("@authz", {"A user key cannot use any operator endpoint": "expected 403",
                                       "A read-only key cannot store documents": "expected 403, got 201"}),
     "rate_limit_off": ("@ratelimit", {RATE: "request 101 in the minute: expected 429, got 200"}),
     "no_retry_after": ("@ratelimit", {RATE: "the 429 carries no Retry-After header"}),
-    "stack_trace_in_errors": ("@abuse and not @ratelimit", {ABUSE: "the error body reveals"}),
-    "missing_security_header": ("@transport", {TRANSPORT: "X-Content-Type-Options is None, expected nosniff"}),
-    "tls_1_0_accepted": ("@transport", {TRANSPORT: "TLS 1.0 was accepted"}),
-    "audit_chain_broken": ("@components", {COMPONENTS: "the chain is broken at rows"}),
-    "vector_store_no_auth": ("@components", {COMPONENTS: "the vector store answered 200 without a key"}),
-    "vector_outage_is_500": ("@vector_outage", {VECTOR_OUTAGE: "expected 503, got 500"}),
+    "stack_trace_in_errors": ("@abuse and not @ratelimit", {ABUSE: At(ABUSE_NO_INTERNALS, "the error body reveals")}),
+    "missing_security_header": ("@transport", {TRANSPORT: At(TLS_HEADERS, "X-Content-Type-Options is None, expected nosniff")}),
+    "tls_1_0_accepted": ("@transport", {TRANSPORT: At(TLS_VERSIONS, "TLS 1.0 was accepted")}),
+    "audit_chain_broken": ("@components", {COMPONENTS: At(AUDIT_CHAIN, "the chain is broken at rows")}),
+    "vector_store_no_auth": ("@components", {COMPONENTS: At(VECTOR_KEY, "the vector store answered 200 without a key")}),
+    "vector_outage_is_500": ("@vector_outage", {VECTOR_OUTAGE: At(RETRIEVAL_REFUSED, "expected 503, got 500")}),
     "owner_filter_missing": ("@authz", {ISOLATION: "chat with retrieval cited the other user's document"}),
-    "injection_guard_off": ("@llm", {INJECTION: "injections caught by the guard: 0 of 6"}),
-    "injection_obeyed": ("@llm", {INJECTION: "prompt-injection hit rate (direct): expected <= 0"}),
+    "injection_guard_off": ("@llm", {INJECTION: At(INJECTION_GUARD, "injections caught by the guard: 0 of 6")}),
+    "injection_obeyed": ("@llm", {INJECTION: At(INJECTION_RATE, "prompt-injection hit rate (direct): expected <= 0")}),
     "log_without_request_id": ("@logs", {"The request id of an answer leads to its structured log line":
                                          "no log line carries the request id"}),
 })
 FUZZ = "Generated requests to every published operation cause no server error and skip no authentication"
 EXPECTED_FAILURES.update({
-    "invalid_body_is_500": ("@fuzz", {FUZZ: "server error (Schemathesis ST101"}),
-    "auth_bypass_embeddings|generated requests": ("@fuzz", {FUZZ: "POST /v1/embeddings: served without a valid key"}),
-    "openapi_without_security": ("@fuzz", {FUZZ: "no security requirement: GET /models, GET /v1/models"}),
+    "invalid_body_is_500": ("@fuzz or (@abuse and not @ratelimit)", {FUZZ: At(FUZZ_NO_5XX, "server error (Schemathesis ST101"),
+                                                                      ABUSE: At(ABUSE_CLIENT_ERROR, "malformed JSON: expected 400 or 422, got 500")}),
+    "auth_bypass_embeddings|generated requests": ("@fuzz", {FUZZ: At(FUZZ_NO_BYPASS, "POST /v1/embeddings: served without a valid key")}),
+    "openapi_without_security": ("@fuzz", {FUZZ: At(FUZZ_DECLARED, "no security requirement: GET /models, GET /v1/models")}),
 })
 
 # The stability run (SC6): a 40-second soak per case (the profile's is minutes; the plan's 72 hours), two
@@ -169,7 +214,7 @@ SOAK_RESTARTS = "No part of the system restarts unplanned"
 # Soak cases run in make test's second phase: the test suite's four stability runs, two at a time, nothing else.
 SOAK_TRIO = "leak_memory:512,latency_creep:30000:23,intermittent_500:5"
 EXPECTED_FAILURES.update({
-    SOAK_TRIO: (SOAK, {SOAK_MEMORY: "gateway memory slope: expected < 300 MB/h",
+    SOAK_TRIO: (SOAK, {SOAK_MEMORY: At(SOAK_SLOPE, "gateway memory slope: expected < 300 MB/h"),
                        SOAK_DRIFT: "latency drift: expected <= 2.5 x first window",
                        SOAK_ERRORS: "soak error rate: expected < 0.1 %"}),
     "model_crash_every:5": (SOAK, {SOAK_AVAILABLE: "availability: expected >= 95 %", SOAK_ERRORS: "soak error rate",
@@ -185,20 +230,20 @@ GPU_STATIC = "@gpu and not @gpu_load"  # the conditions the load does not change
 GPU_READ = {"gpu.source": "gateway", "gpu.load_s": "6"}  # the userdata of these cases
 GPU_SCENARIOS = {GPU_PLACE, GPU_MEMORY, GPU_HEAT, GPU_ERRORS, GPU_WORK}
 EXPECTED_FAILURES.update({
-    "simulated_gpu:one_missing": (GPU_STATIC, {GPU_PLACE: "GPUs present: expected >= 2"}),
+    "simulated_gpu:one_missing": (GPU_STATIC, {GPU_PLACE: At(GPU_COUNT, "GPUs present: expected >= 2")}),
+    "simulated_gpu:small_memory": (GPU_STATIC, {GPU_PLACE: At(GPU_SIZE, "GPU memory size: expected >= 16")}),
     "simulated_gpu:memory_full": (GPU_STATIC, {GPU_MEMORY: "GPU memory in use: expected <= 0.9"}),
     "simulated_gpu:hot": (GPU_STATIC, {GPU_HEAT: "GPU temperature margin: expected >= 5"}),
-    "simulated_gpu:ecc_errors": (GPU_STATIC, {GPU_ERRORS: "ecc_uncorrected_volatile=2"}),
-    "simulated_gpu:throttled": (GPU_STATIC, {GPU_ERRORS: "is slowed down by hw_slowdown"}),
+    "simulated_gpu:ecc_errors": (GPU_STATIC, {GPU_ERRORS: At(GPU_ECC, "ecc_uncorrected_volatile=2")}),
+    "simulated_gpu:throttled": (GPU_STATIC, {GPU_ERRORS: At(GPU_SLOWDOWN, "is slowed down by hw_slowdown")}),
     "simulated_gpu:idle": ("@gpu", {GPU_WORK: "GPU utilisation under load: expected >= 10"}),
 })
 
-# Cases that run one scenario only (behave -n on the scenario names). The load cases load one model: the fault hits
-# every model alike, and each model's load is a measurement window of its own, the costliest part of these cases.
+# Cases that run one scenario only (behave -n on the scenario names). The load cases (rated load, streaming) load all
+# four models: each example row of an outline is a gate of its own (tests/selftest/completeness.py).
 # embeddings_slower runs its one scenario: the search scenarios read stored vectors and never call /v1/embeddings,
 # and leaving them out spares the case storing the 100-document sample.
-ONE_SCENARIO = {"model_slower:phi3:4|rated load": "^phi3 answers within", "fail_ratio:50": "^phi3 answers within",
-                "no_usage|streaming": "^phi3's streamed answers", "embeddings_slower:4": "^Embeddings are computed",
+ONE_SCENARIO = {"embeddings_slower:4": "^Embeddings are computed",
                 "truncated_embeddings:384": f"^{EMBED_SIZE}$",
                 # the two scenarios the dropped index breaks, and the schema's other: left out are the database's
                 # timed scenarios, which a missing index may slow past the plan's 50 ms on a slow machine (56 ms once,
@@ -218,7 +263,7 @@ CASE_USERDATA: dict[str, dict[str, str]] = {
     # model_crash_every too: the gates it must leave passing are drift (held to 10 x here: its own restarts and
     # a busy neighbour move a window's p95) and memory; the ones it breaks do not depend on the machine.
     "model_crash_every:5": {"overrides.stability.latency_drift_ratio.value": "10"},
-    **{case: SHORT_LOAD for case in ("model_slower:phi3:4|rated load", "no_usage|streaming", "gateway_delay:2000", "cpu_hog")},
+    **{case: SHORT_LOAD for case in (ALL_MODELS_SLOWER_LOADED, "no_usage|streaming", "gateway_delay:2000", "cpu_hog")},
     # A case whose gate waits for something the fault stops from ever happening waits less than the healthy run:
     # the healthy stack raises these alerts within a few seconds and recovers a crashed model in about 2 s.
     "counter_not_incremented": {"monitoring.error_alert_window_s": "8"},
@@ -244,31 +289,32 @@ ANOMALY = "A sudden slowdown of a model is flagged as an anomaly"
 EXPECTED_FAILURES.update({
     "scrape_target_down:qdrant": ("@monitoring and @scrape", {TARGETS_UP: "qdrant target 127.0.0.1:"}),
     "scrape_target_down:citadel-gateway": ("@monitoring and (@scrape or @forecast)", {
-        TARGETS_UP: "server returned HTTP status 404", FORECAST: "answered an empty vector"}),
+        TARGETS_UP: "server returned HTTP status 404", FORECAST: At(FORECAST_ANSWERS, "answered an empty vector")}),
     "slow_scrape:15": ("@monitoring and @scrape", {SCRAPE_EVERY: "scrape interval: expected <= 10 s, measured 15 s"}),
     "label_missing": ("@monitoring and @metrics", {FAMILIES: "samples lack the label 'service'"}),
-    "counter_not_incremented": ("@monitoring and (@metrics or @errors)", {
+    "counter_not_incremented": ("(@monitoring and (@metrics or @errors)) or @journey", {
+        JOURNEY[3]: "request counter for hermes: expected to grow by exactly 1, grew by 0",
         COUNTERS: 'model_requests_total{status="success"} of hermes grew by 0, expected exactly 5',
         ERROR_ALERT: "ModelInferenceErrors for phi3 was not pending or firing within 8 s"}),
     "latency_not_measured": ("@monitoring and @anomaly", {
         ANOMALY: "InferenceLatencyAnomaly for openchat was not pending or firing within 12 s"}),
     "rule_file_not_loaded:alerts": ("@monitoring and (@rules or @errors)", {
         RULES: "not loaded: ServiceDown, HighCPUUsage, HighMemoryUsage, ModelInferenceErrors",
-        ERROR_ALERT: "the alert rule ModelInferenceErrors is not loaded"}),
+        ERROR_ALERT: Early("the alert rule ModelInferenceErrors is not loaded")}),
     "rule_file_not_loaded:predictive": ("@monitoring and @rules", {
         RULES: "not loaded: MemoryExhaustionPredicted, DiskExhaustionPredicted, model:inference_latency_p95_seconds:5m, "
                "InferenceLatencyTrendingUp"}),
     "rule_file_not_loaded:anomaly": ("@monitoring and (@rules or @anomaly)", {
         RULES: "not loaded: model:inference_latency_mean_seconds:recent, InferenceLatencyAnomaly",
-        ANOMALY: "the alert rule InferenceLatencyAnomaly is not loaded"}),
-    "disk_fill:500": ("@monitoring and @forecast", {FORECAST: "time to exhaustion for disk: expected >= 0.25 h"}),
+        ANOMALY: Early("the alert rule InferenceLatencyAnomaly is not loaded")}),
+    "disk_fill:500": ("@monitoring and @forecast", {FORECAST: At(FORECAST_NO_EXHAUSTION, "time to exhaustion for disk: expected >= 0.25 h")}),
 })
 
 # `make test` runs tests side by side on the two cores, except those marked `timed`, which run afterwards one
 # at a time: a case is timed when a scenario that must pass there measures time or resources, when its fault
 # loads the machine (cpu_hog, disk_fill), or when it applies load itself (rated load, streaming at normal load,
 # the 100 requests per second of the overhead check), which would slow every test beside it.
-TIMED_CASES = {"model_slower:phi3:8", "model_slower:phi3:4|rated load", "no_request_validation",
+TIMED_CASES = {ALL_MODELS_SLOWER, ALL_MODELS_SLOWER_LOADED, "no_request_validation",
                "fail_ratio:50", "no_usage|streaming", "gateway_delay:2000",
                "slow_query:80", "pg_max_connections:100", "table_lock:120",
                "embeddings_slower:4", "slow_search:800,degrade_ann:0.95", "cpu_hog", "disk_fill:500"}
@@ -378,8 +424,11 @@ def test_fault_fails_exactly_its_scenarios(fault, tmp_path):
     unexpected = {name: failed[name][:300] for name in set(failed) - set(expected)}
     missing = sorted(set(expected) - set(failed))
     assert not unexpected and not missing, f"fault {fault}: unexpected failures {unexpected}, expected but passed {missing}"
-    for scenario, fragment in expected.items():
+    for scenario, expectation in expected.items():
+        fragment, stopped = reason_of(expectation), run.failed_steps.get(scenario)
         assert fragment in failed[scenario], f"{scenario}: expected the reason to say {fragment!r}, got {failed[scenario]!r}"
+        problem = step_problem(expectation, stopped and stopped.step_type, stopped and stopped.name)
+        assert problem is None, f"{scenario}: {problem}"
     assert run.returncode != 0
 
 
@@ -394,16 +443,18 @@ def test_the_gpu_scenarios_pass_on_healthy_simulated_gpus(tmp_path):
 
 
 @pytest.mark.slow
-def test_every_scenario_is_shown_failing_by_some_case():
+def test_every_then_step_is_shown_failing_by_some_case_or_named_test():
     from tests.selftest.completeness import uncovered, unknown
 
-    assert uncovered() == [], "gates no fault of the catalog makes fail: add a fault and its case"
-    assert unknown() == [], "cases expecting scenarios the features do not have"
+    assert [str(step) for step in uncovered()] == [], "Then-steps nothing makes fail: add a fault and its case, or a test"
+    assert unknown() == [], "expectations naming a scenario or step the features do not have, or no step where one is needed"
 
 
 @pytest.mark.slow
-def test_the_completeness_check_names_a_gate_no_case_covers(monkeypatch):
+def test_the_completeness_check_names_a_step_no_case_covers(monkeypatch):
     from tests.selftest import completeness
 
     monkeypatch.setattr(completeness, "EXPECTED_FAILURES", {k: v for k, v in EXPECTED_FAILURES.items() if k != "no_restart"})
-    assert completeness.uncovered() == ["A crashed model service is healthy again within 3 minutes"]
+    assert [str(step) for step in completeness.uncovered()] == [
+        "A crashed model service is healthy again within 3 minutes: Then the service is healthy again within 180 seconds, "
+        "restarted by the platform"]

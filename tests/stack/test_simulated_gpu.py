@@ -12,7 +12,8 @@ from citadel_stack.gateway.simulated_gpu import CONDITIONS, condition_of, simula
 def test_every_condition_reads_as_a_gpu_snapshot(condition):
     snapshot = parse_gateway(simulated_snapshot(condition, in_flight=1))
     assert len(snapshot.devices) == (1 if condition == "one_missing" else 2)
-    assert all(d.memory_total_bytes == 16 * 1024 ** 3 for d in snapshot.devices)
+    sizes = [d.memory_total_bytes for d in snapshot.devices]
+    assert sizes == ([16 * 1024 ** 3, 8 * 1024 ** 3] if condition == "small_memory" else [16 * 1024 ** 3] * len(sizes))
 
 
 def test_each_defect_shows_where_its_gate_looks():
@@ -21,6 +22,8 @@ def test_each_defect_shows_where_its_gate_looks():
     assert max(d.memory_used_fraction for d in devices["memory_full"]) > 0.9 > max(d.memory_used_fraction for d in devices["healthy"])
     assert any(d.uncorrectable_errors.get("ecc_uncorrected_volatile") for d in devices["ecc_errors"])
     assert any(d.hardware_slowdowns for d in devices["throttled"])
+    assert min(d.memory_total_bytes for d in devices["small_memory"]) / 1e9 < 16 <= min(
+        d.memory_total_bytes for d in devices["healthy"]) / 1e9
 
 
 def test_utilisation_follows_the_requests_in_flight_except_when_idle():

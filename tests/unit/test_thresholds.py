@@ -136,3 +136,38 @@ def test_a_profile_number_looser_than_the_plan_is_relaxed_and_a_tighter_one_is_n
     gate = tightened.resolve("stability.duration_h")
     assert (gate.spec, gate.applied, gate.relaxed) == (72, 96, False)
     assert Thresholds.from_profile(load_profile("citadel-mvp2")).resolve("stability.duration_h").applied_source == "spec"
+
+
+def test_a_feature_file_number_that_is_not_the_plans_is_refused_naming_both():
+    """Every number a feature file gives a gate is checked against the plan profile when the gate is resolved, in
+    every run and under every profile (the healthy runs of the self-test resolve every gate of every feature)."""
+    for profile in ("citadel-mvp2", "embedded"):
+        thresholds = Thresholds.from_profile(load_profile(profile), {"chat_answer_ms": 600.0})
+        assert thresholds.resolve("latency.response_ms", spec=300, model="phi3").spec == 300
+        with pytest.raises(SuiteConfigError, match=r"the feature file states 3000 for 'latency.response_ms' of phi3 "
+                                                   r"where the plan profile \(citadel-mvp2\) says 300"):
+            thresholds.resolve("latency.response_ms", spec=3000, model="phi3")
+        with pytest.raises(SuiteConfigError, match=r"states 50 for 'errors.rate_percent' .* says 0.1"):
+            thresholds.resolve("errors.rate_percent", spec=50)
+
+
+@pytest.mark.parametrize("key, looser, model", [
+    ("gpu.uncorrectable_errors", "100", None), ("security.injection_hit_rate", "0.5", None),
+    ("stability.unplanned_restarts", "3", None), ("database.query_ms", "500", None),
+])
+def test_every_profile_only_threshold_raised_by_a_definition_is_relaxed(key, looser, model):
+    """The thresholds issue 16 found raisable in silence (the feature files state no number for them): each, raised
+    with -D, is applied as relaxed with the plan's number as its spec."""
+    plan = Thresholds.from_profile(load_profile("citadel-mvp2")).resolve(key, model=model)
+    raised = Thresholds.from_profile(load_profile("citadel-mvp2", {f"thresholds.{key}.value": looser})).resolve(key, model=model)
+    assert (raised.spec, raised.applied, raised.relaxed) == (plan.spec, float(looser), True) and not plan.relaxed
+
+
+def test_a_forecast_horizon_shortened_by_a_profile_that_extends_the_plan_is_relaxed(tmp_path):
+    """The forecast horizon is per resource (`per_model`): a shorter one than the plan profile's is looser."""
+    (tmp_path / "short.toml").write_text('extends = "citadel-mvp2"\n[thresholds."monitoring.forecast_horizon_h"]\n'
+                                         'compare = ">="\nunit = "h"\nper_model = { memory = 4.0, disk = 1.0 }\n')
+    from citadel_acceptance.config.profile import PROFILES_DIR
+    raised = Thresholds.from_profile(load_profile(str(tmp_path / "short.toml"), directory=PROFILES_DIR))
+    gate = raised.resolve("monitoring.forecast_horizon_h", model="disk")
+    assert (gate.spec, gate.applied, gate.relaxed) == (24, 1, True)
