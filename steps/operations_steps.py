@@ -84,9 +84,9 @@ def step_lifecycle_holds(context):
 
 @when("a client makes a request and notes the request id the gateway gives back")
 def step_request_with_id(context):
-    """One authenticated request; the X-Request-ID header of its answer is kept."""
+    """One authenticated request; the request id its answer gives back (the profile's request_id_header) is kept."""
     context.exchange = context.session.gateway.request("GET", context.session.profile.gateway.models_path)
-    context.answer_request_id = context.exchange.headers.get("x-request-id", "")
+    context.answer_request_id = context.session.gateway.request_id_of(context.exchange)
 
 
 @then("the gateway's log has a structured JSON line for that request id")

@@ -24,6 +24,7 @@ class GatewaySettings:
     ca_file: str = ""  # the CA that signed its certificate
     timeout_s: float = 60.0
     verify_tls: bool = True
+    request_id_header: str = "X-Request-ID"  # where each request's id (a UUID) goes, and the answer gives it back
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))

@@ -105,21 +105,28 @@ class GatewayClient:
         self._http.close()
 
     def _headers(self, auth: bool | str) -> dict[str, str]:
-        headers = {"X-Request-ID": f"suite-{uuid.uuid4().hex}"}
+        # a UUID: a gateway's request-id middleware may refuse anything else (the plan's answers 400 to other ids)
+        headers = {self.settings.request_id_header: str(uuid.uuid4())}
         if auth is True:
             headers["Authorization"] = f"Bearer {self._api_key}"
         elif isinstance(auth, str):
             headers["Authorization"] = auth
         return headers
 
+    def request_id_of(self, exchange: Exchange) -> str:
+        """The request id the answer gave back (the profile's `request_id_header`, in any case), "" where none."""
+        wanted = self.settings.request_id_header.lower()
+        return next((value for name, value in exchange.headers.items() if name.lower() == wanted), "")
+
     def request(self, method: str, path: str, body: Any = None, auth: bool | str = True) -> Exchange:
         """One request; transport errors become an Exchange with status 0 and the error named."""
         headers = self._headers(auth)
+        request_id = headers[self.settings.request_id_header]
         started = time.perf_counter()
         try:
             response = self._http.request(method, path, json=body, headers=headers)
         except httpx.HTTPError as exc:
-            return Exchange(method, f"{self.settings.base_url}{path}", 0, None, {}, headers["X-Request-ID"],
+            return Exchange(method, f"{self.settings.base_url}{path}", 0, None, {}, request_id,
                             (time.perf_counter() - started) * 1000, body, f"{type(exc).__name__}: {exc}")
         elapsed = (time.perf_counter() - started) * 1000
         try:
@@ -127,7 +134,7 @@ class GatewayClient:
         except ValueError:
             payload = response.text[:2000]
         return Exchange(method, str(response.url), response.status_code, payload, dict(response.headers),
-                        headers["X-Request-ID"], elapsed, body)
+                        request_id, elapsed, body)
 
     def get_text(self, path: str) -> tuple[int, str]:
         """GET a text resource in full (metrics); status 0 and the error on a transport failure."""
@@ -157,7 +164,8 @@ class GatewayClient:
             body["stream_options"] = {"include_usage": True}
         headers = self._headers(True)
         url = f"{self.settings.base_url}{self.settings.chat_path}"
-        result = StreamResult(exchange=Exchange("POST", url, 0, None, {}, headers["X-Request-ID"], 0.0, body))
+        request_id = headers[self.settings.request_id_header]
+        result = StreamResult(exchange=Exchange("POST", url, 0, None, {}, request_id, 0.0, body))
         started = time.perf_counter()
         try:
             with connect_sse(self._http, "POST", self.settings.chat_path, json=body, headers=headers) as source:

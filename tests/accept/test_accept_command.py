@@ -205,6 +205,28 @@ def test_feature_paths_are_read_from_where_the_command_was_given(tmp_path):
     assert "Traceback" not in missing.stdout + missing.stderr
 
 
+# One quick feature of each criterion that passes on the embedded stack (SC6's GPU feature on simulated GPUs).
+ONE_FEATURE_PER_CRITERION = ("sc1_integration/model_list.feature", "sc2_performance/response_cache.feature",
+                             "sc3_monitoring/alert_rules.feature", "sc4_operations/health.feature",
+                             "sc5_security/authentication.feature", "sc6_stability/gpu.feature")
+
+
+def test_one_passing_feature_per_criterion_proves_no_criterion(tmp_path):
+    """Results for a feature of each criterion are not results for the criteria: every one is "not proven"."""
+    state = shared_stack(("simulated_gpu:healthy",))
+    done = subprocess.run([*ACCEPT, "--output-dir", str(tmp_path / "out"), "-f", "plain", "-D", f"stack_dir={state.stack_dir}",
+                           "-D", "faults=simulated_gpu:healthy", "-D", "gpu.source=gateway", "-D", "gpu.load_s=6",
+                           *ONE_FEATURE_PER_CRITERION], cwd=REPO_ROOT / "features", text=True, capture_output=True,
+                          timeout=600, env={**os.environ, "PYTHONPATH": str(REPO_ROOT)})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    statuses = scenario_statuses(tmp_path / "out")
+    assert len(statuses) >= 6 and set(statuses.values()) == {"passed"}, statuses
+    matrix = verdicts(tmp_path / "out")
+    assert {c: v for c, v in matrix.items() if c != "SC7"} == {f"SC{n}": "not proven" for n in range(1, 7)}, matrix
+    assert matrix["SC7"] == "not ready", "SC7 (all criteria met) follows the other six"
+    assert "NOT READY" in done.stdout and done.stdout.count("not proven") >= 6, done.stdout[-3000:]
+
+
 def test_a_wrong_profile_is_a_configuration_error_not_a_target_that_is_not_ready(tmp_path):
     done = accept(tmp_path, "-D", "profile=no-such-profile", timeout_s=300)
     assert done.returncode != 0
