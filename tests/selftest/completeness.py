@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from citadel_acceptance.report import inventory
@@ -63,8 +64,10 @@ class ThenStep:
         return f"{self.scenario}: Then {self.step}"
 
 
+@lru_cache(maxsize=1)
 def then_steps() -> dict[str, list[str]]:
-    """Every scenario (each example row apart) -> its Then-steps, as behave renders them (a dry run)."""
+    """Every scenario (each example row apart) -> its Then-steps, as behave renders them (one dry run per process;
+    callers read it, never change it)."""
     features = inventory.dry_run(REPO_ROOT / "features")
     assert features is not None, "behave could not read the features"
     steps: dict[str, list[str]] = {}
