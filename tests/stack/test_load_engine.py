@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -110,16 +111,45 @@ def test_failures_are_counted_as_errors(server):
     assert summary.error_kinds == {"HTTP 500": 2, "broken stream": 1, "timeout": 1}
 
 
+TIMER_PROBE = """
+import asyncio, json, sys, time
+from citadel_acceptance.load.clock import new_event_loop
+rate, seconds = float(sys.argv[1]), float(sys.argv[2])
+async def probe():
+    start, late = time.perf_counter() + 0.05, []
+    for i in range(int(rate * seconds)):
+        due = start + i / rate
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        late.append(time.perf_counter() - due)
+    return late
+print(json.dumps(sorted(new_event_loop().run_until_complete(probe()))))
+"""
+
+
+def timer_lateness_during(rate: float, seconds: float) -> subprocess.Popen:
+    """How late this machine wakes a precise timer right now: a process beside the run keeps the same schedule
+    with nothing else to do, so its lateness is what neighbours on these cores cost any schedule (the calibration)."""
+    return subprocess.Popen([sys.executable, "-c", TIMER_PROBE, str(rate), str(seconds)], stdout=subprocess.PIPE,
+                            text=True, cwd=Path(__file__).resolve().parents[2])
+
+
 def test_open_loop_keeps_to_its_schedule_and_reports_progress(server):
     snapshots: list[ProgressSnapshot] = []
+    probe = timer_lateness_during(40, 2.5)
     result = run(server, chat_request_factory("timing-model", "hi", max_tokens=TOKENS), OpenLoop(rate=40), 2.5,
                  progress=snapshots.append, progress_interval_s=0.5)
+    out, _ = probe.communicate(timeout=30)
+    machine = json.loads(out)
+    machine_p50, machine_p95 = machine[len(machine) // 2], machine[int(len(machine) * 0.95)]
     assert len(result.records) == 100  # 2.5 s at 40/s
     summary = result.summary()
     assert summary.errors == 0
     lag, typical = summary.schedule_lag.percentile(95), summary.schedule_lag.percentile(50)
-    assert lag.value is not None and lag.value < 0.005, f"schedule lag {lag} at 40 requests/s"
-    assert typical.value < 0.002, f"schedule lag {typical} at 40 requests/s"
+    # on an idle machine the timer is ~0.1 ms late and these bounds are 2 and 5 ms; neighbours on the cores add
+    # their measured lateness, nothing else: a schedule that waited for answers would lag by tens of ms
+    calibration = f"a bare timer on this machine was {machine_p50 * 1000:.2f} / {machine_p95 * 1000:.2f} ms late (p50/p95)"
+    assert lag.value is not None and lag.value < 0.005 + machine_p95, f"schedule lag {lag} at 40 requests/s; {calibration}"
+    assert typical.value < 0.002 + machine_p50, f"schedule lag {typical} at 40 requests/s; {calibration}"
     assert all(r.sent >= r.scheduled - 1e-4 for r in result.records), "a request went before its time"
     assert len(snapshots) >= 4 and snapshots[-1].completed == 100
     assert "sent" in snapshots[-1].line() and "p95" in snapshots[-1].line()
