@@ -97,9 +97,11 @@ def step_no_slow_statement(context, target_ms):
 @given("request-log rows older than the retention period")
 def step_aged_rows(context):
     """Insert rows dated 10 days past the retention, tagged with the run id."""
-    days = context.session.profile.database.retention_days
-    context.add_cleanup(database_probe.delete_aged_request_rows, _dsn(context), context.session.run_id)
-    context.aged_ids = database_probe.insert_aged_request_rows(_dsn(context), context.session.run_id, days + 10, 3)
+    days, run_id = context.session.profile.database.retention_days, context.session.run_id
+    context.add_cleanup(context.session.run_data.quiet_cleanup(  # never a second error after the step's own
+        f"request-log rows with request_id LIKE 'suite-{run_id}-aged-%'", database_probe.delete_aged_request_rows,
+        _dsn(context), run_id))
+    context.aged_ids = database_probe.insert_aged_request_rows(_dsn(context), run_id, days + 10, 3)
 
 
 @when("the data-lifecycle job runs")

@@ -133,6 +133,7 @@ def step_no_internals(context):
 def step_tls(context):
     """TLS 1.0 to 1.3 handshakes with the deployment's CA, and one request over HTTPS."""
     gw = context.session.profile.gateway
+    security_probe.require_tls_settings(gw.tls_url, gw.ca_file)  # one sentence naming the profile key, not a traceback
     context.versions = security_probe.tls_versions(gw.tls_url, gw.ca_file)
     context.https = security_probe.https_answer(gw.tls_url, gw.ca_file, gw.health_path)
 

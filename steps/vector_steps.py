@@ -19,10 +19,17 @@ def _qdrant(context):
     return context.qdrant
 
 
+def _search_vector(context):
+    """The vector searches use: None for an unnamed one, else the collection's named vector of the profile's size."""
+    vector = context.session.profile.vector
+    return vector_probe.search_vector(_qdrant(context), vector.collection, vector.vector_size)
+
+
 @when("the vector store's documents collection is inspected")
 def step_inspect_collection(context):
     """Existence, status, vector size and distance of the profile's collection."""
-    context.facts = vector_probe.collection_facts(_qdrant(context), context.session.profile.vector.collection)
+    vector = context.session.profile.vector
+    context.facts = vector_probe.collection_facts(_qdrant(context), vector.collection, vector.vector_size)
 
 
 @then("it exists with the expected vector size and distance, and its status is green")
@@ -51,8 +58,9 @@ def step_sample_stored(context, count):
 @when("{count:d} similarity searches are made one after another")
 def step_sequential_searches(context, count):
     """Search the collection with stored vectors, one at a time, timing each."""
-    qdrant, name = _qdrant(context), context.session.profile.vector.collection
-    context.search_ms = vector_probe.timed_searches(qdrant, name, vector_probe.sample_vectors(qdrant, name, count), 10)
+    qdrant, name, using = _qdrant(context), context.session.profile.vector.collection, _search_vector(context)
+    queries = vector_probe.sample_vectors(qdrant, name, count, using=using)
+    context.search_ms = vector_probe.timed_searches(qdrant, name, queries, 10, using)
 
 
 @then("95 % of the searches complete within {target_ms:d} ms")
@@ -71,7 +79,7 @@ def step_concurrent_searches(context, count, rounds):
     qdrant, name = _qdrant(context), context.session.profile.vector.collection
     context.ops_asked = count
     context.search_ms, context.search_errors, context.ops_served = vector_probe.concurrent_search_rounds(
-        qdrant, name, count, rounds, 10)
+        qdrant, name, count, rounds, 10, _search_vector(context))
 
 
 @then("all of them succeed")
@@ -88,9 +96,12 @@ def step_recall_queries(context, count):
     qdrant, vector = _qdrant(context), context.session.profile.vector
     context.recall_index = vector_probe.prepare_index(qdrant, vector.collection, vector.index_wait_s,
                                                       context.sample_documents, vector_probe.stderr_line)
-    context.add_cleanup(vector_probe.restore_index_settings, qdrant, vector.collection, context.recall_index)
-    queries = vector_probe.sample_vectors(qdrant, vector.collection, count)
-    context.recall = vector_probe.recall_at_k(qdrant, vector.collection, queries, 10)
+    context.add_cleanup(context.session.run_data.quiet_cleanup(  # never a second error after the step's own
+        f"the lowered index thresholds of collection {vector.collection!r} ({context.recall_index.lowered})",
+        vector_probe.restore_index_settings, qdrant, vector.collection, context.recall_index))
+    using = _search_vector(context)
+    queries = vector_probe.sample_vectors(qdrant, vector.collection, count, using=using)
+    context.recall = vector_probe.recall_at_k(qdrant, vector.collection, queries, 10, using)
 
 
 @then("recall at 10 is at least {target:g}")

@@ -18,12 +18,17 @@ from psycopg import sql
 from psycopg.conninfo import make_conninfo
 
 from citadel_acceptance.checks.api import health
+from citadel_acceptance.checks.database.db_errors import database_errors, said
+from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.target.data_api import IssuedKey
 
 if TYPE_CHECKING:
     from citadel_acceptance.run.session import RunSession
 
 COMMAND_TIMEOUT_S = 300
+# Hashing a table reads all of it, and a deployment's tables may be big: each table's hash may run this long
+# (PostgreSQL's statement_timeout, set for the fingerprint's own transaction only) before the check says so.
+FINGERPRINT_TIMEOUT_S = 60
 
 
 @dataclass
@@ -42,7 +47,9 @@ def wait_for_recovery(session: RunSession, service: str, limit_s: float) -> Reco
     started = time.monotonic()
     while (elapsed := time.monotonic() - started) < limit_s:
         ex = session.gateway.request("GET", session.profile.gateway.health_path, auth=False)
-        state = health.service_states(ex.body).get(service, f"HTTP {ex.status}")
+        profile = session.profile
+        states = health.service_states(ex.body, profile.health, profile.routes, profile.served_ids)
+        state = states.get(service, f"HTTP {ex.status}")
         if not recovery.observed or recovery.observed[-1][1] != state:
             recovery.observed.append((round(elapsed, 2), state))
         if state == "healthy" and len(recovery.observed) > 1:
@@ -68,21 +75,44 @@ def _command(template: str, **values: str) -> list[str]:
 
 
 def _run(argv: list[str], check: BackupCheck) -> bool:
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, env=dict(os.environ))
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=COMMAND_TIMEOUT_S, env=dict(os.environ))
+    except (OSError, subprocess.TimeoutExpired) as exc:  # a command that is not there, or never ends
+        seen = f"it ran past {COMMAND_TIMEOUT_S} s" if isinstance(exc, subprocess.TimeoutExpired) \
+            else f"it did not start ({type(exc).__name__}: {exc})"
+        check.error = f"expected `{' '.join(argv[:4])} ...` to run to its end, {seen}"
+        check.steps.append(f"{' '.join(argv[:4])} ... did not run to its end")
+        return False
     check.steps.append(f"{' '.join(argv[:4])} ... exited {done.returncode}")
     if done.returncode != 0:
         check.error = f"`{' '.join(argv[:4])} ...` exited {done.returncode}: {(done.stderr or done.stdout).strip()[-300:]}"
     return done.returncode == 0
 
 
+class BackupCheckFailed(AssertionError):
+    """The backup check could not compare the databases: its verdict fails with this one sentence."""
+
+
+class FingerprintTimedOut(BackupCheckFailed):
+    """A table took longer than FINGERPRINT_TIMEOUT_S to hash: the backup check fails, saying which."""
+
+
 def fingerprints(dsn: str) -> dict[str, tuple[int, str]]:
-    """Rows and an md5 of the ordered content of every table in the public schema."""
+    """Rows and an md5 of the ordered content of every table in the public schema, each table's hash bounded by
+    FINGERPRINT_TIMEOUT_S (FingerprintTimedOut names the table that took longer)."""
     found = {}
-    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn:
+    with psycopg.connect(dsn, autocommit=True, connect_timeout=10) as conn, conn.transaction():
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(sql.Literal(f"{FINGERPRINT_TIMEOUT_S}s")))
         tables = [r[0] for r in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")]
         for table in tables:
             query = sql.SQL("SELECT count(*), coalesce(md5(string_agg(t::text, '|' ORDER BY t::text)), '') FROM {} t")
-            rows, digest = conn.execute(query.format(sql.Identifier(table))).fetchone()
+            try:
+                rows, digest = conn.execute(query.format(sql.Identifier(table))).fetchone()
+            except psycopg.errors.QueryCanceled:
+                raise FingerprintTimedOut(
+                    f"expected table {table!r} to be hashed within {FINGERPRINT_TIMEOUT_S} s (statement_timeout), it "
+                    "took longer: the backup check compares whole tables, so run it on a database of a size it can "
+                    "hash") from None
             found[table] = (int(rows), digest)
     return found
 
@@ -98,14 +128,37 @@ def backup_round_trip(session: RunSession, values: dict[str, str]) -> BackupChec
     with tempfile.TemporaryDirectory() as scratch:
         dump = str(Path(scratch) / "citadel.dump")
         fields = {**values, "file": dump, "database": check.database}
-        check.source = fingerprints(admin_dsn)
         try:
+            with database_errors(admin_dsn, "to fingerprint the source database of the backup check"):
+                check.source = fingerprints(admin_dsn)
             if _run(_command(ops.backup_command, **fields), check) and _run(_command(ops.restore_command, **fields), check):
-                check.restored = fingerprints(make_conninfo(admin_dsn, dbname=check.database))
+                check.restored = _restored_fingerprints(admin_dsn, check.database)
+        except BackupCheckFailed as exc:
+            check.error = str(exc)
         finally:
-            with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
-                conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(check.database)))
+            _drop_scratch(admin_dsn, check)
     return check
+
+
+def _restored_fingerprints(admin_dsn: str, database: str) -> dict[str, tuple[int, str]]:
+    """The restored database's fingerprints; a restore that left no database to open fails, in one sentence."""
+    restored_dsn = make_conninfo(admin_dsn, dbname=database)
+    with database_errors(restored_dsn, "to fingerprint the restored database of the backup check"):
+        try:
+            return fingerprints(restored_dsn)
+        except psycopg.OperationalError as exc:  # the source answered a moment ago: the restore is the problem
+            raise BackupCheckFailed(f"expected the restored database {database!r} to open after the restore "
+                                    f"command succeeded, got {said(exc, admin_dsn)}") from None
+
+
+def _drop_scratch(admin_dsn: str, check: BackupCheck) -> None:
+    """Drop the scratch database; a failure is a note in the check's steps, never a second error."""
+    try:
+        with psycopg.connect(admin_dsn, autocommit=True, connect_timeout=10) as conn:
+            conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(check.database)))
+    except psycopg.Error as exc:
+        check.steps.append(f"the scratch database {check.database!r} was not dropped ({said(exc, admin_dsn)}): "
+                           "drop it by hand")
 
 
 def backup_problems(check: BackupCheck) -> list[str]:
@@ -143,14 +196,24 @@ def change_and_roll_back(session: RunSession, setting: str, new_value: Any) -> C
     """Read the config, change one setting, roll back, and read the audit trail."""
     gw = session.gateway
     current = gw.request("GET", "/admin/config")
-    original = (current.body or {}).get("settings", {}).get(setting) if isinstance(current.body, dict) else None
+    original = _mapping(_mapping(current.body).get("settings")).get(setting)
     change = ConfigChange(setting=setting, original=original, changed_to=new_value)
     change.answers["change"] = gw.request("PUT", "/admin/config", {setting: new_value}).as_dict()
     change.answers["rollback"] = gw.request("POST", "/admin/config/rollback").as_dict()
     change.answers["after"] = gw.request("GET", "/admin/config").as_dict()
     trail = gw.request("GET", "/admin/audit?limit=20")
-    change.audit = trail.body.get("data", []) if isinstance(trail.body, dict) else []
+    change.audit = _rows(_mapping(trail.body).get("data"))
     return change
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """`value` where an answer holds a JSON object, else {}: a foreign answer (a list, a string) reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _rows(value: Any) -> list[dict[str, Any]]:
+    """The JSON objects of a list an answer holds (none where it holds something else)."""
+    return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
 
 
 def audit_problems(change: ConfigChange) -> list[str]:
@@ -159,9 +222,9 @@ def audit_problems(change: ConfigChange) -> list[str]:
     if answer["status"] != 200:
         return [f"expected 200 from PUT /admin/config, got {answer['status']}: {answer['response_body']}"]
     for row in change.audit:
-        details = row.get("details") or {}
-        if row.get("action") == "config.change" and (details.get("after") or {}).get(change.setting) == change.changed_to:
-            before = (details.get("before") or {}).get(change.setting)
+        details = _mapping(row.get("details"))
+        if row.get("action") == "config.change" and _mapping(details.get("after")).get(change.setting) == change.changed_to:
+            before = _mapping(details.get("before")).get(change.setting)
             return [] if before == change.original else [f"the audit row records {before!r} before, not {change.original!r}"]
     return [f"no audit row records the change of {change.setting} to {change.changed_to!r} "
             f"(newest actions: {[r.get('action') for r in change.audit[:5]]})"]
@@ -173,7 +236,7 @@ def rollback_problems(change: ConfigChange) -> list[str]:
     if answer["status"] != 200:
         return [f"expected 200 from POST /admin/config/rollback, got {answer['status']}: {answer['response_body']}"]
     problems = []
-    value = ((after.get("response_body") or {}).get("settings") or {}).get(change.setting)
+    value = _mapping(_mapping(after.get("response_body")).get("settings")).get(change.setting)
     if value != change.original:
         problems.append(f"after the rollback {change.setting} is {value!r}, expected the original {change.original!r}")
     if not any(r.get("action") == "config.rollback" for r in change.audit):
@@ -194,10 +257,10 @@ def key_lifecycle(session: RunSession, key: IssuedKey) -> KeyLifecycle:
     gw, path = session.gateway, session.profile.gateway.planned_models_path
     life = KeyLifecycle()
     listing = gw.request("GET", session.profile.gateway.admin_keys_path)
-    life.listed = isinstance(listing.body, dict) and any(k.get("id") == key.id for k in listing.body.get("data", []))
+    life.listed = any(k.get("id") == key.id for k in _rows(_mapping(listing.body).get("data")))
     life.statuses["issued key"] = gw.request("GET", path, auth=key.authorization).status
     rotated = gw.request("POST", f"{session.profile.gateway.admin_keys_path}/{key.id}/rotate")
-    new_value = rotated.body.pop("key", "") if isinstance(rotated.body, dict) else ""
+    new_value = str(rotated.body.pop("key", "") or "") if isinstance(rotated.body, dict) else ""
     session.redactor.add(new_value)
     life.statuses["rotate"] = rotated.status
     life.statuses["old value after rotation"] = gw.request("GET", path, auth=key.authorization).status
@@ -220,6 +283,10 @@ def lifecycle_problems(life: KeyLifecycle) -> list[str]:
 
 def log_lines_for(log_path: Path, request_id: str, wait_s: float = 3.0) -> tuple[list[str], list[dict[str, Any]]]:
     """(every line that mentions the request id, those lines parsed as JSON objects), waiting for the write."""
+    if not log_path.is_file():
+        raise SuiteConfigError(f"expected the gateway's log file at {str(log_path)!r} (profile key "
+                               "operations.gateway_log), there is none: set operations.gateway_log to the file the "
+                               "gateway writes its JSON log lines to")
     deadline = time.monotonic() + wait_s
     while True:
         lines = [line for line in log_path.read_text(encoding="utf-8", errors="replace").splitlines() if request_id in line]

@@ -11,14 +11,17 @@ import ssl
 import time
 import warnings
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 import psycopg
 
+from citadel_acceptance.checks.database.db_errors import stated
 from citadel_acceptance.checks.security import api_fuzz
 from citadel_acceptance.checks.security import audit_chain as audit_chain_spec
+from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.target.data_api import IssuedKey
 from citadel_acceptance.target.gateway_client import Exchange
 
@@ -203,6 +206,26 @@ def local_tls_support() -> dict[str, str]:
     return dict(_LOCAL_TLS)
 
 
+def require_tls_settings(url: str, ca_file: str) -> None:
+    """The profile names an HTTPS listener and a CA file that exists and reads as certificates; else raise
+    SuiteConfigError with one sentence naming the profile key to set (gateway.tls_url, gateway.ca_file)."""
+    if not url.startswith("https://"):
+        raise SuiteConfigError(f"expected gateway.tls_url to be the gateway's https:// listener, the profile gives "
+                               f"{url!r}: set gateway.tls_url (and gateway.ca_file, the CA that signed its certificate)")
+    if not ca_file:
+        raise SuiteConfigError(f"expected gateway.ca_file to name the CA that signed the certificate of {url}, the "
+                               "profile names none: set gateway.ca_file to that CA's PEM file")
+    if not Path(ca_file).is_file():
+        raise SuiteConfigError(f"expected the CA file {ca_file!r} (profile key gateway.ca_file) to exist, it does not: "
+                               "set gateway.ca_file to the PEM file of the CA that signed the certificate of "
+                               f"{url}")
+    try:
+        ssl.create_default_context(cafile=ca_file)
+    except (OSError, ssl.SSLError) as exc:
+        raise SuiteConfigError(f"expected the CA file {ca_file!r} (profile key gateway.ca_file) to hold PEM "
+                               f"certificates, it cannot be read as such ({type(exc).__name__}: {exc})") from None
+
+
 def tls_versions(url: str, ca_file: str) -> dict[str, str]:
     """For TLS 1.0 to 1.3: the version negotiated, 'refused' with the reason (only where this machine's client
     can speak that version: see local_tls_support), or 'not tested' with the reason."""
@@ -234,10 +257,11 @@ def https_answer(url: str, ca_file: str, path: str) -> Exchange:
     """GET over HTTPS, the certificate verified against the deployment's CA."""
     started = time.perf_counter()
     try:
-        response = httpx.get(url + path, verify=ca_file, timeout=10, headers={"Origin": "https://evil.example"})
+        trust = ssl.create_default_context(cafile=ca_file)
+        response = httpx.get(url + path, verify=trust, timeout=10, headers={"Origin": "https://evil.example"})
         return Exchange("GET", url + path, response.status_code, None, dict(response.headers), "",
                         (time.perf_counter() - started) * 1000)
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ssl.SSLError) as exc:  # OSError: a CA file not there
         return Exchange("GET", url + path, 0, None, {}, "", 0.0, error=f"{type(exc).__name__}: {exc}")
 
 
@@ -250,6 +274,7 @@ class ChainCheck:
     tamper_detected: bool | None = None
 
 
+@stated("to verify the audit trail's hash chain")
 def audit_chain(admin_dsn: str) -> ChainCheck:
     """Verify the chain, then modify the newest row inside a transaction, verify again, and roll back."""
     query = "SELECT id, actor, action, target, details, prev_hash, hash FROM audit_log ORDER BY id"
@@ -320,6 +345,7 @@ def cross_user(session: RunSession, key: IssuedKey, document_id: str) -> tuple[d
     return answers, unknown
 
 
+@stated("to read the application role's rights")
 def application_role_is_superuser(dsn: str) -> bool:
     """Whether the application's database role is a superuser."""
     with psycopg.connect(dsn, connect_timeout=10) as conn:

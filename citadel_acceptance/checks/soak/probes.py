@@ -18,7 +18,7 @@ import httpx
 import psutil
 
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
-from citadel_acceptance.checks.gpu import GpuReader, GpuUnavailable
+from citadel_acceptance.checks.gpu import GpuReader
 from citadel_acceptance.config.soak import SoakSettings
 from citadel_acceptance.target.base import Target
 
@@ -43,20 +43,33 @@ class Reading:
 
 
 def health_check(url: str, timeout_s: float, verify: Any = True) -> tuple[bool, str, float | None]:
-    """(healthy, what was seen, milliseconds) for one GET of the health report."""
+    """(healthy, what was seen, milliseconds) for one GET of the health report. Never raises: no answer, or an
+    answer that is no health report (a JSON list or string, an empty body, an HTML page), is an unhealthy sample
+    whose reason says what was expected and what came."""
     started = time.perf_counter()
     try:
         response = httpx.get(url, timeout=timeout_s, verify=verify)
-    except httpx.HTTPError as exc:
-        return False, type(exc).__name__, None
+    except (httpx.HTTPError, httpx.InvalidURL, OSError, ValueError) as exc:  # OSError: a CA file that is not there
+        return False, f"no answer: {type(exc).__name__}: {' '.join(str(exc).split())}"[:200], None
     elapsed = (time.perf_counter() - started) * 1000
     if response.status_code != 200:
         return False, f"HTTP {response.status_code}", elapsed
-    try:
-        status = str(response.json().get("status", "no status"))
-    except ValueError:
-        return False, "not JSON", elapsed
+    status = health_status(response)
     return status == "healthy", status, elapsed
+
+
+def health_status(response: httpx.Response) -> str:
+    """The `status` of a health report, or why the answer is none: 'expected a JSON object with a status, got ...'."""
+    try:
+        body = response.json()
+    except ValueError:
+        kind = response.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        seen = "an empty body" if not response.content.strip() else f"{kind}, not JSON"
+        return f"expected a JSON object with a status, got {seen}"
+    if not isinstance(body, dict):
+        kinds = {list: "a JSON list", str: "a JSON string", bool: "a JSON boolean", type(None): "JSON null"}
+        return f"expected a JSON object with a status, got {kinds.get(type(body), 'a JSON number')}"
+    return str(body.get("status", "no status"))
 
 
 @dataclass
@@ -84,7 +97,7 @@ class SoakProbes:
                 used = [d.memory_used_bytes for d in snapshot.devices if d.memory_used_bytes is not None]
                 temps = [d.temperature_c for d in snapshot.devices if d.temperature_c is not None]
                 gpu_memory, gpu_temperature = (max(used) if used else None), (max(temps) if temps else None)
-            except GpuUnavailable:
+            except Exception:  # GpuUnavailable or a reader gone wrong: a gap in the GPU series, not a failed sample
                 pass
         return Reading(healthy=healthy, health=health, health_ms=ms, rss_bytes=_safe(self.memory),
                        db_connections=_safe(self.db_connections), gpu_memory_used_bytes=gpu_memory,

@@ -6,7 +6,10 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Callable, Mapping, cast
+
+from citadel_acceptance.checks.vector.store_errors import answer_text, as_sentence, guarded, store_errors, unguarded
+from citadel_acceptance.errors import SuiteConfigError
 
 if TYPE_CHECKING:  # qdrant_client takes most of a second to import: only scenarios that use it pay
     from qdrant_client import QdrantClient
@@ -92,20 +95,64 @@ class RecallResult:
 
 
 def client(url: str, api_key: str | None) -> QdrantClient:
-    """A REST client (the same code path the gateway uses)."""
+    """A REST client (the same code path the gateway uses) whose every call says a failure of the store in one
+    sentence: an unreachable or foreign store is "environment not ready", a refused key a suite error."""
     from qdrant_client import QdrantClient
-    return QdrantClient(url=url, api_key=api_key or None, timeout=TIMEOUT_S, https=url.startswith("https"),
-                        check_compatibility=False)
+    raw = QdrantClient(url=url, api_key=api_key or None, timeout=TIMEOUT_S, https=url.startswith("https"),
+                       check_compatibility=False)
+    return cast("QdrantClient", guarded(raw, url))  # every attribute is the client's, its calls guarded
 
 
-def collection_facts(qdrant: QdrantClient, name: str) -> CollectionFacts:
-    """Existence, status, vector size, distance and point count."""
+class NoSample(AssertionError):
+    """The collection gave no stored vector to search with: a failure with its reason, never a vacuous pass."""
+
+
+def _dense_vectors(vectors: Any) -> dict[str | None, Any]:
+    """The collection's dense vectors by name (None: the one unnamed vector), from `config.params.vectors`."""
     from qdrant_client import models
+    if isinstance(vectors, models.VectorParams):
+        return {None: vectors}
+    return dict(vectors) if isinstance(vectors, Mapping) else {}
+
+
+def _params_of(vectors: Any, size: int | None = None) -> Any:
+    """The vector whose settings describe the collection: the unnamed one, the only named one, else the first
+    named one of `size`, else the first; None for a collection without dense vectors."""
+    dense = _dense_vectors(vectors)
+    sized = [params for params in dense.values() if size and params.size == size]
+    return (sized or list(dense.values()) or [None])[0]
+
+
+def search_vector(qdrant: QdrantClient, name: str, size: int | None = None, wanted: str = "") -> str | None:
+    """Which vector searches of the collection use: None for a collection of one unnamed vector; else `wanted`,
+    the only named vector, or the only one of `size` (the profile's). Raise SuiteConfigError naming the vectors
+    that exist where none of these decides."""
+    dense = _dense_vectors(qdrant.get_collection(name).config.params.vectors)
+    if None in dense:
+        return None
+    names = ", ".join(f"{n!r} (size {p.size})" for n, p in dense.items()) or "none"
+    if wanted and wanted in dense:
+        return wanted
+    if not wanted and len(dense) == 1:
+        return str(next(iter(dense)))
+    sized = [str(n) for n, p in dense.items() if size and p.size == size]
+    if not wanted and len(sized) == 1:
+        return sized[0]
+    seen = f"no vector named {wanted!r}" if wanted else (f"{len(sized)} of size {size}" if sized else
+                                                          f"none of the profile's size {size}")
+    raise SuiteConfigError(f"expected one dense vector to search in collection {name!r}, found {seen} among its "
+                           f"named vectors {names}: the suite cannot tell which one the gateway searches")
+
+
+def collection_facts(qdrant: QdrantClient, name: str, size: int | None = None) -> CollectionFacts:
+    """Existence, status, vector size, distance and point count (of the vector `_params_of` picks)."""
     if not qdrant.collection_exists(name):
         return CollectionFacts(name=name, exists=False)
     info = qdrant.get_collection(name)
-    vectors = info.config.params.vectors
-    params = vectors if isinstance(vectors, models.VectorParams) else next(iter(vectors.values()))
+    params = _params_of(info.config.params.vectors, size)
+    if params is None:
+        return CollectionFacts(name=name, exists=True, status=str(getattr(info.status, "value", info.status)),
+                               distance="no dense vector", points=int(info.points_count or 0))
     indexes = {field_name: str(getattr(index.data_type, "value", index.data_type))
                for field_name, index in (info.payload_schema or {}).items()}
     return CollectionFacts(name=name, exists=True, status=str(getattr(info.status, "value", info.status)),
@@ -116,20 +163,20 @@ def collection_facts(qdrant: QdrantClient, name: str) -> CollectionFacts:
 def index_facts(qdrant: QdrantClient, name: str) -> IndexFacts:
     """Status, points, indexed vectors and the HNSW and indexing settings in effect (a vector's own HNSW
     settings over the collection's)."""
-    from qdrant_client import models
     info = qdrant.get_collection(name)
-    vectors = info.config.params.vectors
-    params = vectors if isinstance(vectors, models.VectorParams) else next(iter(vectors.values()))
+    params = _params_of(info.config.params.vectors)
     hnsw = info.config.hnsw_config
     return IndexFacts(status=str(getattr(info.status, "value", info.status)), points=int(info.points_count or 0),
                       indexed_vectors=int(info.indexed_vectors_count or 0), segments=int(info.segments_count or 0),
-                      vector_size=params.size, m=_hnsw(params, hnsw, "m"), ef_construct=_hnsw(params, hnsw, "ef_construct"),
+                      vector_size=params.size if params is not None else 0, m=_hnsw(params, hnsw, "m"),
+                      ef_construct=_hnsw(params, hnsw, "ef_construct"),
                       full_scan_threshold_kb=_hnsw(params, hnsw, "full_scan_threshold"),
                       indexing_threshold_kb=info.config.optimizer_config.indexing_threshold)
 
 
 def _hnsw(params: Any, collection_hnsw: Any, key: str) -> int:
-    own = getattr(params.hnsw_config, key, None) if params.hnsw_config is not None else None
+    own_config = getattr(params, "hnsw_config", None)
+    own = getattr(own_config, key, None) if own_config is not None else None
     return int(getattr(collection_hnsw, key) if own is None else own)
 
 
@@ -210,30 +257,51 @@ def stderr_line(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def sample_vectors(qdrant: QdrantClient, name: str, count: int, seed: int = 7) -> list[list[float]]:
-    """Stored vectors to use as queries (a seeded sample of the first points scrolled)."""
-    points, _ = qdrant.scroll(name, limit=max(count * 5, 50), with_vectors=True, with_payload=False)
-    vectors = [p.vector for p in points if isinstance(p.vector, list)]
+def _stored_vector(point: Any, using: str | None) -> list[float] | None:
+    """A scrolled point's dense vector (the named one `using`), None where it has none."""
+    vector = point.vector.get(using) if isinstance(point.vector, Mapping) and using is not None else point.vector
+    return vector if isinstance(vector, list) else None
+
+
+def sample_vectors(qdrant: QdrantClient, name: str, count: int, seed: int = 7,
+                   using: str | None = None) -> list[list[float]]:
+    """Stored vectors to use as queries (a seeded sample of the first points scrolled; the named vector `using`
+    where the collection names its vectors, see `search_vector`). None found is a failure (NoSample) saying why."""
+    points, _ = qdrant.scroll(name, limit=max(count * 5, 50), with_vectors=True if using is None else [using],
+                              with_payload=False)
+    vectors = [v for v in (_stored_vector(p, using) for p in points) if v is not None]
+    if not vectors and count > 0:
+        named = sorted({str(n) for p in points if isinstance(p.vector, Mapping) for n in p.vector})
+        why = (f"its points carry named vectors {named} and no search vector was chosen" if named and using is None
+               else f"no point carries a dense vector{f' named {using!r}' if using else ''}")
+        raise NoSample(f"expected {count} stored vectors of collection {name!r} to search with, found none among the "
+                       f"{len(points)} points scrolled: {why}")
     random.Random(seed).shuffle(vectors)
     return vectors[:count]
 
 
-def timed_searches(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int) -> list[float]:
+def timed_searches(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int,
+                   using: str | None = None) -> list[float]:
     """Milliseconds of each similarity search (the deployed, non-exact kind)."""
     from qdrant_client import models
     samples = []
     for vector in queries:
         started = time.perf_counter()
-        qdrant.query_points(name, query=vector, limit=k, search_params=models.SearchParams(exact=False))
+        qdrant.query_points(name, query=vector, using=using, limit=k, search_params=models.SearchParams(exact=False))
         samples.append((time.perf_counter() - started) * 1000)
     return samples
 
 
-def concurrent_searches(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int) -> tuple[list[float], list[str]]:
-    """All queries at once, one thread each: (milliseconds of those that worked, errors of those that did not)."""
+def concurrent_searches(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int,
+                        using: str | None = None) -> tuple[list[float], list[str]]:
+    """All queries at once, one thread each: (milliseconds of those that worked, errors of those that did not).
+    No query is no search, and an error saying so (never a pool of no thread)."""
+    if not queries:
+        return [], [f"no stored vector of collection {name!r} to search with, so no search was made"]
+
     def one(vector: list[float]) -> float:
         started = time.perf_counter()
-        qdrant.query_points(name, query=vector, limit=k)
+        qdrant.query_points(name, query=vector, using=using, limit=k)
         return (time.perf_counter() - started) * 1000
 
     samples, errors = [], []
@@ -247,27 +315,30 @@ def concurrent_searches(qdrant: QdrantClient, name: str, queries: list[list[floa
 
 
 def concurrent_search_rounds(qdrant: QdrantClient, name: str, count: int, rounds: int,
-                             k: int) -> tuple[list[float], list[str], int]:
+                             k: int, using: str | None = None) -> tuple[list[float], list[str], int]:
     """`count` searches at once, `rounds` times: (milliseconds of those that worked, errors, the fewest that worked
     in any one round)."""
     samples: list[float] = []
     errors: list[str] = []
     served = []
     for _ in range(rounds):
-        times, failed = concurrent_searches(qdrant, name, sample_vectors(qdrant, name, count), k)
+        times, failed = concurrent_searches(qdrant, name, sample_vectors(qdrant, name, count, using=using), k, using)
         samples += times
         errors += failed
         served.append(len(times))
     return samples, errors, min(served, default=0)
 
 
-def recall_at_k(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int) -> RecallResult:
+def recall_at_k(qdrant: QdrantClient, name: str, queries: list[list[float]], k: int,
+                using: str | None = None) -> RecallResult:
     """|ANN top-k ∩ exact top-k| / k per query, exact from the store's own exact search."""
     from qdrant_client import models
     result = RecallResult(k=k, queries=len(queries))
     for vector in queries:
-        ann = qdrant.query_points(name, query=vector, limit=k, search_params=models.SearchParams(exact=False)).points
-        exact = qdrant.query_points(name, query=vector, limit=k, search_params=models.SearchParams(exact=True)).points
+        ann = qdrant.query_points(name, query=vector, using=using, limit=k,
+                                  search_params=models.SearchParams(exact=False)).points
+        exact = qdrant.query_points(name, query=vector, using=using, limit=k,
+                                    search_params=models.SearchParams(exact=True)).points
         truth = {p.id for p in exact}
         if truth:
             result.per_query.append(len({p.id for p in ann} & truth) / min(k, len(truth)))
@@ -289,65 +360,82 @@ def run_points(qdrant: QdrantClient, name: str, run_id: str) -> int:
     return int(qdrant.count(name, count_filter=models.Filter(must=[condition]), exact=True).count)
 
 
-def answer_text(content: bytes, limit: int = 200) -> str:
-    """A store's error answer in words: Qdrant's `status.error` (or `error`, `detail`) where the body is JSON,
-    else its text, shortened and on one line; never raw bytes."""
-    import json
-
-    text = content.decode("utf-8", errors="replace").strip()
-    try:
-        data = json.loads(text)
-    except ValueError:
-        data = None
-    if isinstance(data, dict):
-        status = data.get("status")
-        found = status.get("error") if isinstance(status, dict) else None
-        text = str(found or data.get("error") or data.get("detail") or text)
-    text = " ".join(text.split()) or "an empty answer"
-    return text if len(text) <= limit else text[:limit - 3] + "..."
-
-
 def snapshot_round_trip(qdrant: QdrantClient, name: str, url: str, api_key: str | None) -> tuple[bool, str]:
     """Snapshot the collection, restore it into a scratch collection, compare point counts, clean up.
 
     Returns (supported, problem): a store without snapshots answers 404/501 at the first step (skipped), but a
-    404 for a collection that does not exist, or a refusal of the suite's key (401/403), is a problem (failed).
-    The restore uploads the downloaded snapshot (Qdrant's `snapshots/upload`), so it needs no shared disk.
+    404 for a collection that does not exist, or a refusal of the suite's key (401/403), is a problem (failed),
+    and so is a snapshot that is not there to list, download or restore. The restore uploads the downloaded
+    snapshot (Qdrant's `snapshots/upload`), so it needs no shared disk. A store that stops answering is
+    "environment not ready" (after the clean-up); the clean-up itself never raises: what it leaves is said.
     """
     from qdrant_client.http.exceptions import UnexpectedResponse
-    import httpx
 
+    raw = unguarded(qdrant)  # this check reads the store's statuses itself
     try:
-        snapshot = qdrant.create_snapshot(name, wait=True)
+        snapshot = raw.create_snapshot(name, wait=True)
     except UnexpectedResponse as exc:
         said = f"HTTP {exc.status_code}: {answer_text(exc.content)}"
-        if exc.status_code == 404 and not qdrant.collection_exists(name):
+        with store_errors(url, f"to say whether {name!r} exists"):
+            missing = exc.status_code == 404 and not raw.collection_exists(name)
+        if missing:
             return True, f"the collection {name!r} to snapshot does not exist ({said})"
         if exc.status_code in (404, 501):
             return False, f"the vector store does not support snapshots ({said})"
         if exc.status_code in (401, 403):
-            return True, (f"the vector store refused to snapshot {name!r} with the suite's key ({said}): give "
-                          "[secrets] qdrant_api_key a key that may create snapshots")
+            return True, (f"the vector store refused to snapshot {name!r} with the suite's key ({said}): the Qdrant "
+                          "key may not create snapshots (a read-only key?); give [secrets] qdrant_api_key a key with "
+                          "write access, or run without -D allow_mutation=yes, which leaves this scenario out")
         return True, f"creating a snapshot of {name!r} failed ({said})"
-    if snapshot is None:
+    except Exception as exc:
+        raise as_sentence(exc, url, f"to snapshot {name!r}") from None
+    snapshot_name = getattr(snapshot, "name", None)
+    if not snapshot_name:
         return True, f"creating a snapshot of {name!r} answered no snapshot"
     scratch = f"{name}_restore_check"
     headers = {"api-key": api_key} if api_key else {}
-    problem = ""
+    problem, failure = "", None
     try:
-        if snapshot.name not in [s.name for s in qdrant.list_snapshots(name)]:
-            return True, f"snapshot {snapshot.name} was created but is not listed"
-        data = httpx.get(f"{url}/collections/{name}/snapshots/{snapshot.name}", headers=headers, timeout=120).content
-        answer = httpx.post(f"{url}/collections/{scratch}/snapshots/upload?wait=true", headers=headers, timeout=300,
-                            files={"snapshot": (snapshot.name, data)})
-        if answer.status_code != 200:
-            problem = f"restoring the snapshot answered {answer.status_code}: {answer.text[:200]}"
-        else:
-            original, restored = qdrant.count(name, exact=True).count, qdrant.count(scratch, exact=True).count
-            if original != restored:
-                problem = f"the restored collection has {restored} points, the original {original}"
-    finally:
-        qdrant.delete_snapshot(name, snapshot.name, wait=True)
-        if qdrant.collection_exists(scratch):
-            qdrant.delete_collection(scratch)
-    return True, problem
+        problem = _restore_and_compare(raw, name, snapshot_name, scratch, url, headers)
+    except UnexpectedResponse as exc:
+        problem = f"the snapshot round trip of {name!r} was refused: HTTP {exc.status_code}: {answer_text(exc.content)}"
+    except Exception as exc:  # the store stopped answering: clean up first, then say so
+        failure = as_sentence(exc, url, f"during the snapshot round trip of {name!r}")
+    left = _remove_snapshot(raw, name, snapshot_name, scratch)
+    if failure is not None:
+        raise failure from None
+    return True, "; ".join(p for p in (problem, left) if p)
+
+
+def _restore_and_compare(raw: Any, name: str, snapshot_name: str, scratch: str, url: str,
+                         headers: dict[str, str]) -> str:
+    """List, download and upload-restore the snapshot, then compare point counts ("" when they agree)."""
+    import httpx
+
+    listed = [getattr(s, "name", None) for s in raw.list_snapshots(name) or []]
+    if snapshot_name not in listed:
+        return f"expected snapshot {snapshot_name} of {name!r} in the store's list, it lists {listed or 'none'}"
+    download = httpx.get(f"{url}/collections/{name}/snapshots/{snapshot_name}", headers=headers, timeout=120)
+    if download.status_code != 200:
+        return (f"expected snapshot {snapshot_name} of {name!r} to download, got HTTP {download.status_code}: "
+                f"{answer_text(download.content)}")
+    answer = httpx.post(f"{url}/collections/{scratch}/snapshots/upload?wait=true", headers=headers, timeout=300,
+                        files={"snapshot": (snapshot_name, download.content)})
+    if answer.status_code != 200:
+        return f"restoring the snapshot answered {answer.status_code}: {answer_text(answer.content)}"
+    original, restored = raw.count(name, exact=True).count, raw.count(scratch, exact=True).count
+    return "" if original == restored else f"the restored collection has {restored} points, the original {original}"
+
+
+def _remove_snapshot(raw: Any, name: str, snapshot_name: str, scratch: str) -> str:
+    """Delete the snapshot and the scratch collection; what could not be removed, in words ("" when all went)."""
+    left = []
+    removals: list[tuple[str, Callable[[], Any]]] = [
+        (f"snapshot {snapshot_name} of {name!r}", lambda: raw.delete_snapshot(name, snapshot_name, wait=True)),
+        (f"scratch collection {scratch!r}", lambda: raw.collection_exists(scratch) and raw.delete_collection(scratch))]
+    for what, remove in removals:
+        try:
+            remove()
+        except Exception as exc:  # a clean-up that fails leaves a note, never a second error
+            left.append(f"{what} was not removed ({type(exc).__name__}: {' '.join(str(exc).split())[:120]})")
+    return "; ".join(left)
