@@ -26,19 +26,21 @@ def step_ask_model_list(context, convention):
 
 @then("every model of the deployment is listed")
 def step_every_model_listed(context):
-    """The list answers 200 and names every model id of the profile."""
-    ex = context.exchange
+    """The list answers 200 and names every model of the profile (under its [models.ID] alias, where it has one)."""
+    ex, profile = context.exchange, context.session.profile
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error) or \
-        openai_shape.model_list_problems(ex.body, context.session.profile.models)
+        openai_shape.model_list_problems(ex.body, profile.models, profile.served_ids)
     verdict = Verdict.from_problems("model list", problems, "every profile model id ∈ data[].id", f"GET {ex.url}")
     context.evidence.check(verdict, exchange=ex)
 
 
 @when('a user asks "{model}" a question')
 def step_ask_question(context, model):
-    """One deterministic, non-streamed chat request with the profile's probe prompt."""
-    probe = context.session.profile.probe
-    context.exchange = context.session.gateway.chat(model, probe.prompt, probe.max_tokens)
+    """One deterministic, non-streamed chat request with the profile's probe prompt (the model under the
+    deployment's id for it)."""
+    profile = context.session.profile
+    context.exchange = context.session.gateway.chat(profile.served_id(model), profile.probe.prompt,
+                                                    profile.probe.max_tokens)
 
 
 @then('the answer is a complete chat completion from "{model}"')
@@ -46,7 +48,7 @@ def step_complete_completion(context, model):
     """200 and an OpenAI `chat.completion` with an assistant message that has text."""
     ex = context.exchange
     problems = openai_shape.status_problems(ex.status, ex.body, ex.error) or \
-        openai_shape.chat_completion_problems(ex.body, model)
+        openai_shape.chat_completion_problems(ex.body, model, context.session.profile.served_id(model))
     verdict = Verdict.from_problems("chat completion", problems, "OpenAI chat.completion schema", f"POST {ex.url}")
     context.evidence.check(verdict, exchange=ex)
 
@@ -77,15 +79,18 @@ def step_ask_unknown_model(context):
 @when("a user sends a chat request without any message")
 def step_chat_without_messages(context):
     """A chat request for a served model with an empty message list."""
-    model = sorted(context.session.profile.models)[0]
+    model = context.session.profile.served_id(sorted(context.session.profile.models)[0])
     body = context.session.gateway.chat_body(model, "unused", 4) | {"messages": []}
     context.exchange = context.session.gateway.request("POST", context.session.profile.gateway.chat_path, body)
 
 
 @then("the request is refused as invalid, naming the {param}")
 def step_refused_invalid(context, param):
-    """400 with an OpenAI error body whose `param` (or message) names what was wrong."""
-    problems = openai_shape.invalid_request_problems(context.exchange.status, context.exchange.body, param)
-    verdict = Verdict.from_problems("invalid request refused", problems, "HTTP 400 + OpenAI error body",
-                                    f"POST {context.exchange.url}")
+    """400 with an error body (OpenAI's `error.param` or message, or FastAPI's `detail`) naming what was wrong; the
+    verdict says which convention the body follows."""
+    ex = context.exchange
+    problems = openai_shape.invalid_request_problems(ex.status, ex.body, param)
+    style = openai_shape.error_style(ex.body) or "neither"
+    verdict = Verdict.from_problems("invalid request refused", problems, "HTTP 400 + OpenAI or FastAPI error body",
+                                    f"POST {ex.url} (error body style: {style})", error_style=style)
     context.evidence.check(verdict, exchange=context.exchange)

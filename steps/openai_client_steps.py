@@ -15,17 +15,19 @@ def step_openai_client(context):
 
 @when('the client lists the models, asks "{model}" a question and streams an answer')
 def step_openai_probe(context, model):
-    """models.list(), chat.completions.create(), and the same with stream=True and include_usage."""
-    probe = context.session.profile.probe
-    context.openai_result = openai_probe.run_probe(context.openai_settings, context.session.profile.secret("api_key"),
-                                                   model, probe.prompt, probe.max_tokens)
+    """models.list(), chat.completions.create(), and the same with stream=True and include_usage (the deployment's
+    id of the model)."""
+    profile = context.session.profile
+    context.openai_result = openai_probe.run_probe(context.openai_settings, profile.secret("api_key"),
+                                                   profile.served_id(model), profile.probe.prompt,
+                                                   profile.probe.max_tokens)
 
 
 @then("the client sees every model of the deployment")
 def step_openai_models(context):
-    """The client's model list holds every model id of the profile."""
-    result = context.openai_result
-    problems = openai_probe.listing_problems(result, list(context.session.profile.models))
+    """The client's model list holds every model of the profile (under its [models.ID] alias, where it has one)."""
+    result, profile = context.openai_result, context.session.profile
+    problems = openai_probe.listing_problems(result, list(profile.models), profile.served_ids)
     verdict = Verdict.from_problems("OpenAI client: models", problems, "profile models ⊆ client.models.list()", "openai")
     context.evidence.check(verdict, probe=result)
 

@@ -9,9 +9,11 @@ from citadel_acceptance.verdict import Verdict
 
 @when('a user asks "{model}" a question and reads the answer as it is written')
 def step_stream_question(context, model):
-    """A streamed chat request asking for usage (`stream_options.include_usage`), every event timed."""
-    probe = context.session.profile.probe
-    context.stream = context.session.gateway.stream_chat(model, probe.prompt, probe.max_tokens)
+    """A streamed chat request for the deployment's id of the model, asking for usage (`stream_options.include_usage`),
+    every event timed."""
+    profile = context.session.profile
+    context.stream = context.session.gateway.stream_chat(profile.served_id(model), profile.probe.prompt,
+                                                         profile.probe.max_tokens)
 
 
 @then("the answer arrives in several pieces")
@@ -31,9 +33,9 @@ def step_stream_pieces(context):
 @then("the stream tells the application that the answer is complete")
 def step_stream_complete(context):
     """Every event is a `chat.completion.chunk` of one id, a finish_reason comes, `data: [DONE]` comes last."""
-    s = context.stream
+    s, served = context.stream, context.session.profile.served_id(context.model)
     problems = openai_shape.stream_problems(s.chunks, len(s.content_chunks), s.done_marker, s.events_after_done,
-                                            s.undecodable, context.model)
+                                            s.undecodable, context.model, served)
     verdict = Verdict.from_problems("stream completed", problems, "last SSE event == [DONE]", f"POST {s.exchange.url}")
     context.evidence.check(verdict)
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from citadel_acceptance.errors import SuiteConfigError
+
 
 @dataclass(frozen=True)
 class GatewaySettings:
@@ -36,6 +38,9 @@ class ServiceSettings:
 
     url: str = ""  # "" in the embedded profile: filled in from the running stack
     model: str = ""  # the name the service itself knows ("" = the model id clients send)
+    # The NAME of a [secrets] entry holding the key the service itself asks for ("" = it asks for none); the suite
+    # sends it as `Authorization: Bearer <key>` on its direct calls (health look, gateway-overhead runs).
+    api_key_secret: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "url", self.url.rstrip("/"))
@@ -43,9 +48,63 @@ class ServiceSettings:
 
 @dataclass(frozen=True)
 class ModelSettings:
-    """One `[models.ID]`: the service that serves the model id."""
+    """One `[models.ID]`: the service that serves the model id, and the id the deployment gives it.
+
+    ID is the plan's model id (the one the feature files name); `alias` is what the deployment calls the model
+    where that differs ("" = the plan's id): the suite sends it, and looks for it in model lists and health reports.
+    """
 
     service: str
+    alias: str = ""
+
+
+def model_label(model: str, served: str) -> str:
+    """How a message names a model: `'phi3'`, or `'phi3' (served as 'Phi-3-mini')` where the deployment's id differs."""
+    return f"{model!r}" if served in ("", model) else f"{model!r} (served as {served!r})"
+
+
+HEALTH_SHAPES = ("auto", "current", "plan")
+
+
+@dataclass(frozen=True)
+class HealthSettings:
+    """The profile's `[health]`: how the gateway's health report is shaped and which words it uses for states.
+
+    `shape`: "current" reads `{"models": {id: {"service", "status"}}, "services": {name: {"status"}}}`, "plan"
+    reads the plan's `{"service", "status", "timestamp", "model_services": {id: {"status", "url"}}}`, "auto" takes
+    whichever of `model_services` / `models` the report holds. Each reported word is matched without regard to case
+    against the three lists and read as healthy, unhealthy or unreachable; any other word is a problem.
+    """
+
+    shape: str = "auto"
+    healthy_words: tuple[str, ...] = ("healthy", "ok", "up")
+    unhealthy_words: tuple[str, ...] = ("unhealthy", "degraded", "down")
+    unreachable_words: tuple[str, ...] = ("unreachable",)
+
+    def state_of(self, word: object) -> str | None:
+        """The state a reported word stands for ("healthy", "unhealthy", "unreachable"), None for a word of no list."""
+        text = str(word).strip().lower()
+        for state, words in self.words().items():
+            if text in (w.lower() for w in words):
+                return state
+        return None
+
+    def words(self) -> dict[str, tuple[str, ...]]:
+        """State -> the words the profile accepts for it."""
+        return {"healthy": self.healthy_words, "unhealthy": self.unhealthy_words, "unreachable": self.unreachable_words}
+
+    def validate(self) -> None:
+        """A known shape; each list non-empty; no word in two lists (raises SuiteConfigError)."""
+        if self.shape not in HEALTH_SHAPES:
+            raise SuiteConfigError(f"health.shape must be one of {', '.join(HEALTH_SHAPES)}, not {self.shape!r}")
+        seen: dict[str, str] = {}
+        for state, words in self.words().items():
+            if not words:
+                raise SuiteConfigError(f"health.{state}_words is empty: name at least one word for {state}")
+            for word in words:
+                other = seen.setdefault(word.lower(), state)
+                if other != state:
+                    raise SuiteConfigError(f"health: the word {word!r} is in both {other}_words and {state}_words")
 
 
 @dataclass(frozen=True)

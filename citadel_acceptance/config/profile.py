@@ -18,11 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from citadel_acceptance.config.capabilities import CapabilitySettings
 from citadel_acceptance.config.convert import (default_of, entry_hint, frozen_map, from_text, is_table, section,
                                                strip_optional)
 from citadel_acceptance.config.database import DatabaseSettings
-from citadel_acceptance.config.endpoints import (EmbeddingsSettings, GatewaySettings, ModelSettings, ServiceSettings,
-                                                 VectorSettings)
+from citadel_acceptance.config.endpoints import (EmbeddingsSettings, GatewaySettings, HealthSettings, ModelSettings,
+                                                 ServiceSettings, VectorSettings)
 from citadel_acceptance.config.gpu import GpuSettings
 from citadel_acceptance.config.load import LoadSettings, ProbeSettings
 from citadel_acceptance.config.monitoring import MonitoringSettings
@@ -53,6 +54,7 @@ class Profile:
     models: Mapping[str, ModelSettings]
     probe: ProbeSettings
     info: ProfileInfo = field(default_factory=ProfileInfo, metadata={"key": "profile"})
+    capabilities: CapabilitySettings = field(default_factory=CapabilitySettings)
     extends: str = ""
     load: LoadSettings = field(default_factory=LoadSettings)
     embeddings: EmbeddingsSettings = field(default_factory=EmbeddingsSettings)
@@ -63,6 +65,7 @@ class Profile:
     gpu: GpuSettings = field(default_factory=GpuSettings)
     soak: SoakSettings = field(default_factory=SoakSettings)
     monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
+    health: HealthSettings = field(default_factory=HealthSettings)
     thresholds: Mapping[str, Threshold] = field(default_factory=frozen_map)
     overrides: Mapping[str, ThresholdOverride] = field(default_factory=frozen_map)
 
@@ -91,6 +94,15 @@ class Profile:
         """True when the suite starts (or attaches to) the embedded reference stack."""
         return self.mode == "embedded"
 
+    def provides(self, capability: str) -> bool:
+        """Whether the profile declares that the deployment provides `capability` (config/capabilities.py)."""
+        return capability in self.capabilities.declared
+
+    @property
+    def allow_mutation(self) -> bool:
+        """Whether the profile lets @mutates scenarios write to or delete from the deployment's data."""
+        return self.stack.allow_mutation
+
     @property
     def embedding_model(self) -> str | None:
         """The model id clients send to the embeddings endpoint (None when the profile names none)."""
@@ -100,6 +112,31 @@ class Profile:
     def routes(self) -> dict[str, str]:
         """Model id -> the name of the service that serves it."""
         return {model: route.service for model, route in self.models.items()}
+
+    def served_id(self, model: str) -> str:
+        """The id the deployment serves `model` (a plan id) as: its `[models.ID] alias`, else the id itself."""
+        route = self.models.get(model)
+        return route.alias if route is not None and route.alias else model
+
+    @property
+    def served_ids(self) -> dict[str, str]:
+        """Plan model id -> the id the deployment serves it as (`served_id`)."""
+        return {model: self.served_id(model) for model in self.models}
+
+    def service_key(self, service: str, environ: Mapping[str, str] | None = None) -> str:
+        """The key a model service itself asks for (the secret its `api_key_secret` names), "" where it names none."""
+        secret = self.services[service].api_key_secret if service in self.services else ""
+        if not secret:
+            return ""
+        var = self.secret_vars.get(secret)
+        if var is None:
+            raise SuiteConfigError(f"service {service!r} takes its key from the secret {secret!r}, which [secrets] of "
+                                   f"profile {self.name!r} does not define")
+        value = (os.environ if environ is None else environ).get(var, "")
+        if not value:
+            raise SuiteConfigError(f"the key of service {service!r} is read from the environment variable {var} "
+                                   f"([secrets] {secret}), which is not set: export it and run again")
+        return value
 
     def secret(self, name: str, environ: Mapping[str, str] | None = None) -> str:
         """The value of a secret, read from the environment variable the profile names."""
@@ -276,7 +313,13 @@ def _check(profile: Profile) -> None:
     for model, route in profile.models.items():
         if route.service not in profile.services:
             problems.append(f"model {model!r} is routed to service {route.service!r}, which [services] does not define")
+    problems += [f"services.{name}.api_key_secret names {s.api_key_secret!r}, which [secrets] does not define"
+                 for name, s in profile.services.items() if s.api_key_secret and s.api_key_secret not in profile.secret_vars]
+    served = [profile.served_id(model) for model in profile.models]
+    problems += [f"[models] serve {sorted({s for s in served if served.count(s) > 1})} under two ids: aliases must differ"
+                 ] if len(set(served)) < len(served) else []
     problems += threshold_problems(profile.thresholds, profile.overrides)
+    problems += profile.capabilities.problems()
     problems += [f"[secrets] must name the variable for {name!r}" for name in REQUIRED_SECRETS
                  if name not in profile.secret_vars]
     if problems:

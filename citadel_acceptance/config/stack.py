@@ -23,6 +23,7 @@ class StackSettings:
 
     mode: str
     allow_destructive: bool = False
+    allow_mutation: bool = False  # @mutates scenarios write to or delete from the deployment's data (opt-in)
     faults: tuple[str, ...] = ()
     model_package: str | None = None
     model_file: str | None = None

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import copy
 import json
 import os
 import shutil
@@ -17,6 +18,7 @@ from citadel_acceptance.report.evidence import ENVIRONMENT_NOT_READY, Evidence, 
 from citadel_acceptance.checks.gpu import GpuReader
 from citadel_acceptance.report.redaction import Redactor
 from citadel_acceptance.report.protection import make_private, scan_for_secrets
+from citadel_acceptance.run.preflight import run_preflight
 from citadel_acceptance.run.session import REPO_ROOT, open_session
 
 ALLURE_FORMATTER = "allure_behave.formatter:AllureFormatter"
@@ -86,6 +88,33 @@ def open_run(context: Any) -> None:
     context.evidence.redactor = context.session.redactor
     context.thresholds = context.session.thresholds
     context.gpu = GpuReader.for_profile(context.session.profile)  # asked once, when a scenario first needs it
+    context.preflight = run_preflight(context.session, context.gpu.unavailable_reason)
+    print("\n" + context.preflight.table() + "\n", flush=True)
+    context.preflight.write(context.session.options.reports_dir / "preflight.json")
+    context.blocked = ""
+    fail_blocked_steps(context)
+
+
+def fail_blocked_steps(context: Any) -> None:
+    """Make every step of a scenario the pre-flight check blocked fail with its one sentence (`context.blocked`):
+    the scenario fails in its first step, with no traceback, and its other steps are skipped."""
+    registry = context._runner.step_registry
+    find_match = registry.find_match
+
+    def blocked_or_found(step: Any) -> Any:
+        match = find_match(step)
+        reason = getattr(context, "blocked", "")
+        if match is None or not reason:
+            return match
+        blocked = copy.copy(match)
+
+        def fail(*_args: Any, **_kwargs: Any) -> None:
+            raise AssertionError(reason)
+
+        blocked.func = fail
+        return blocked
+
+    registry.find_match = blocked_or_found
 
 
 def criterion_of(tags: list[str]) -> str:
@@ -102,9 +131,14 @@ def prepare_scenario(context: Any, scenario: Any) -> None:
     context.evidence.enter_scenario(scenario.feature.name, scenario.name, criterion_of(tags))
     context.resolved_before = len(context.thresholds.resolved) if getattr(context, "thresholds", None) else 0
     reason = skip_reason(context, tags)
+    context.blocked = ""
     if reason:
         context.evidence.record_skip(scenario.name, reason)
         scenario.skip(reason=reason)
+    elif getattr(context, "preflight", None) is not None:
+        needs = [t.split(".", 1)[1] for t in tags if t.startswith("requires.")]
+        finding = context.preflight.blocking(needs)
+        context.blocked = finding.failure(context.session.profile.name) if finding else ""
 
 
 def finish_scenario(context: Any, scenario: Any) -> None:
@@ -117,11 +151,22 @@ def finish_scenario(context: Any, scenario: Any) -> None:
         context.evidence.record_skip(scenario.name, reason)
 
 
+NOT_APPLICABLE = "NOT APPLICABLE"
+
+
 def skip_reason(context: Any, tags: list[str]) -> str:
     """Why this target cannot run a scenario with these tags ('' when it can)."""
     if context.not_ready:
         return f"{ENVIRONMENT_NOT_READY}: {context.not_ready}"
     session = context.session
+    missing = [t.split(".", 1)[1] for t in tags if t.startswith("requires.") and not session.profile.provides(t.split(".", 1)[1])]
+    if missing:
+        names = ", ".join(sorted(set(missing)))
+        return (f"{NOT_APPLICABLE}: profile {session.profile.name!r} does not declare {names} among the capabilities "
+                "the deployment provides ([capabilities] provides)")
+    if "mutates" in tags and not session.allow_mutation:
+        return ("@mutates scenarios write to or delete from the deployment's data; this profile does not allow them. "
+                "Opt in with -D allow_mutation=yes on a deployment whose data you may touch")
     if "destructive" in tags and not session.allow_destructive:
         return ("@destructive scenarios stop or restart parts of the target; this profile does not allow them. "
                 "Opt in with -D allow_destructive=yes on a staging deployment you may disturb: only such a run "
@@ -146,6 +191,8 @@ def close_run(context: Any) -> None:
             print(f"\nTEST DATA NOT REMOVED ({len(problems)}): " + "; ".join(problems), flush=True)
         properties = session.properties()
         properties["run.test_data_left"] = "; ".join(problems) or "none"
+        if getattr(context, "preflight", None) is not None:
+            properties.update(context.preflight.properties())
         if getattr(context, "gpu", None) is not None:  # GPU models, driver, CUDA; or why none can be read
             properties.update(context.gpu.facts())
     else:

@@ -32,6 +32,7 @@ RUN_OPTIONS = {
     "faults": "comma-separated faults to start the embedded stack with (self-test only)",
     "keep_stack": "yes: leave an embedded stack this run started running afterwards",
     "allow_destructive": "yes/no: run scenarios tagged @destructive (the profile decides by default)",
+    "allow_mutation": "yes/no: run scenarios tagged @mutates, which write to the target's data (the profile decides by default)",
     "reports_dir": "where the gate verdicts of the run (gates.json) go (default reports)",
 }
 FOREIGN_PREFIXES = ("AllureFormatter.", "behave.")
@@ -49,6 +50,7 @@ class RunOptions:
     allow_destructive: bool | None
     reports_dir: Path
     overrides: dict[str, str] = field(default_factory=dict)
+    allow_mutation: bool | None = None
 
     @classmethod
     def from_userdata(cls, userdata: Mapping[str, Any]) -> RunOptions:
@@ -65,7 +67,7 @@ class RunOptions:
                 f"unknown option -D {key}: run options are {known}; a profile value is changed with a dotted "
                 "name such as -D gateway.base_url=URL"
             )
-        destructive = userdata.get("allow_destructive")
+        destructive, mutation = userdata.get("allow_destructive"), userdata.get("allow_mutation")
         faults = tuple(f.strip() for f in str(userdata.get("faults", "")).split(",") if f.strip())
         return cls(
             profile=str(userdata.get("profile", "embedded")),
@@ -75,6 +77,7 @@ class RunOptions:
             allow_destructive=None if destructive is None else str(destructive).lower() in TRUE,
             reports_dir=(REPO_ROOT / str(userdata.get("reports_dir", "reports"))).resolve(),
             overrides=overrides,
+            allow_mutation=None if mutation is None else str(mutation).lower() in TRUE,
         )
 
 
@@ -109,6 +112,13 @@ class RunSession:
             return self.options.allow_destructive
         return self.profile.allow_destructive
 
+    @property
+    def allow_mutation(self) -> bool:
+        """Whether @mutates scenarios run: the -D option, else the profile."""
+        if self.options.allow_mutation is not None:
+            return self.options.allow_mutation
+        return self.profile.allow_mutation
+
     def properties(self) -> dict[str, str]:
         """The facts of the run for environment.properties (URLs without credentials, versions, models)."""
         props = {
@@ -117,6 +127,8 @@ class RunSession:
             "stack.mode": self.profile.mode, "gateway.url": self.profile.gateway.base_url,
             "models": ", ".join(f"{m} -> {s}" for m, s in sorted(self.profile.routes.items())),
             "run.id": self.run_id,
+            "capabilities": ", ".join(sorted(self.profile.capabilities.declared)),
+            "allow_mutation": "yes" if self.allow_mutation else "no",
         }
         if self.profile.vector is not None:
             props["vector.url"] = self.profile.vector.url

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @chat
+@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @chat @requires.chat
 Feature: Every served model answers a chat request in the OpenAI format
   As an application developer integrating with Citadel
   I need each served model to answer a chat request in the format OpenAI clients expect, with token usage

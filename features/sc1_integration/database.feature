@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @database @db_schema
+@allure.epic:MVP-2 @allure.story:SC1 @critical @database @db_schema @requires.database
 Feature: The database holds what the gateway needs, and old data is removed on schedule
   As the database administrator accepting MVP-2
   I need the schema the gateway relies on to be complete, and data older than its retention to be removed
@@ -8,6 +8,7 @@ Feature: The database holds what the gateway needs, and old data is removed on s
     When the database schema is inspected
     Then every expected table, index and constraint exists
 
+  @requires.lifecycle @requires.request_log @mutates
   Scenario: The data-lifecycle job removes rows older than the retention period
     Given request-log rows older than the retention period
     When the data-lifecycle job runs

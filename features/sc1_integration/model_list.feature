@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @models
+@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @models @requires.model_list
 Feature: The served models are listed where clients look for them
   As an application developer integrating with Citadel
   I need the gateway to list every served model where the plan puts the list and where OpenAI clients look

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @openai
+@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @openai @requires.model_list @requires.chat @requires.streaming
 Feature: Applications built on the official OpenAI client work with Citadel unchanged
   As an application developer with code written for the OpenAI API
   I need the official OpenAI Python client, unmodified, to work against the Citadel gateway

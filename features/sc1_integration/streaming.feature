@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @stream
+@allure.epic:MVP-2 @allure.story:SC1 @critical @gateway @stream @requires.streaming
 Feature: A streamed answer arrives piece by piece and ends properly
   As a user of a chat application built on Citadel
   I need long answers to appear as they are written, and the application to know when an answer is complete

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @critical @database @db_perf
+@allure.epic:MVP-2 @allure.story:SC2 @critical @database @db_perf @requires.database
 Feature: The database answers the gateway's critical queries fast, through indexes, for 200 connections at once
   As the database administrator accepting MVP-2
   I need the optimised database of task T2-005 to answer fast under load and to serve its rated number of connections

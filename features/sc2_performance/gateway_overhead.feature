@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @critical @gateway @load @overhead
+@allure.epic:MVP-2 @allure.story:SC2 @critical @gateway @load @overhead @requires.chat
 Feature: The gateway adds almost nothing to the time a model takes
   As the architect accepting MVP-2
   I need authentication, routing and logging in the gateway to cost less than the plan allows

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @critical @gateway @load @rated
+@allure.epic:MVP-2 @allure.story:SC2 @critical @gateway @load @rated @requires.chat
 Feature: Every model answers within its latency target and sustains its rated throughput
   As the operations lead accepting MVP-2
   I need each served model to answer as fast as the plan promises while it carries its rated load

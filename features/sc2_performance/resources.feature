@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @critical @gateway @load @resources
+@allure.epic:MVP-2 @allure.story:SC2 @critical @gateway @load @resources @requires.chat @requires.metrics
 Feature: Under normal load the servers keep headroom
   As the operations lead accepting MVP-2
   I need CPU and memory use to stay within the plan's limits under normal load

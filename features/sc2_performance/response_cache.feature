@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @normal @gateway @cache
+@allure.epic:MVP-2 @allure.story:SC2 @normal @gateway @cache @requires.chat @requires.response_cache
 Feature: A repeated question is answered from the cache
   As the operations lead accepting MVP-2
   I need identical deterministic requests to be answered from the response cache of task T2-002

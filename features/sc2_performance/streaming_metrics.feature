@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC2 @normal @gateway @load @streaming
+@allure.epic:MVP-2 @allure.story:SC2 @normal @gateway @load @streaming @requires.streaming
 Feature: Time to first token and time per token are known for every model
   As the operations lead accepting MVP-2
   I need to know how soon each model starts answering and how fast it writes, measured as the glossary defines

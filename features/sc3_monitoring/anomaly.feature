@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC3 @critical @monitoring @requires.prometheus @alerting @anomaly
+@allure.epic:MVP-2 @allure.story:SC3 @critical @monitoring @requires.prometheus @alerting @anomaly @requires.chat
 Feature: An unusual slowdown is flagged as an anomaly
   As the operations lead accepting MVP-2
   I need a model that suddenly answers far slower than its own recent habit to be flagged

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC3 @critical @monitoring @requires.prometheus @alerting @errors
+@allure.epic:MVP-2 @allure.story:SC3 @critical @monitoring @requires.prometheus @alerting @errors @requires.chat
 Feature: Failing inference requests raise the planned alert
   As the operations lead accepting MVP-2
   I need a model that starts failing requests to raise the ModelInferenceErrors alert of the plan

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC3 @critical @monitoring @requires.prometheus @metrics
+@allure.epic:MVP-2 @allure.story:SC3 @critical @monitoring @requires.prometheus @metrics @requires.metrics
 Feature: The gateway's metrics carry the planned names, labels and buckets, and tell the truth
   As the operations lead accepting MVP-2
   I need the gateway to count requests, failures and latency under the names the plan gives them

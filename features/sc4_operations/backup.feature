@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @database @backup
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @database @backup @requires.database @requires.backup @mutates
 Feature: The database can be backed up and restored without losing anything
   As the database administrator running Citadel
   I need a backup made with the platform's tool to restore completely

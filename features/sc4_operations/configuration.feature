@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @admin @config
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @admin @config @requires.config_api @requires.audit_chain @requires.database @mutates
 Feature: Configuration changes are audited and can be rolled back
   As the operations lead running Citadel
   I need every configuration change to leave a trace of who changed what, and to be reversible

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @health
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @health @requires.health
 Feature: Health reports tell operators the state of every model service
   As the operations lead running Citadel
   I need the gateway's health reports to name every model service and tell the truth about it

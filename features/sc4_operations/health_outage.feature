@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @destructive @outage
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @destructive @outage @requires.health @requires.control
 Feature: A model service that goes down is reported as down
   As the operations lead running Citadel
   I need a stopped model service to show as unreachable in the health report while the gateway keeps answering

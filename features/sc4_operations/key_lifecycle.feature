@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @admin @keys
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @gateway @admin @keys @requires.key_admin
 Feature: Operators manage API keys through their whole life
   As the operations lead running Citadel
   I need to issue, list, rotate and revoke API keys

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @normal @operations @gateway @logs
+@allure.epic:MVP-2 @allure.story:SC4 @normal @operations @gateway @logs @requires.chat @requires.gateway_log
 Feature: Every request can be found in the logs by its request id
   As the operations lead running Citadel
   I need structured log lines that carry the request id each answer gives back

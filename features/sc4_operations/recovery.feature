@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @destructive @recovery
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @destructive @recovery @requires.health @requires.control
 Feature: A crashed model service is brought back automatically within the recovery target
   As the operations lead running Citadel
   I need the platform to restart a model service that crashed, without anyone being paged

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @vector @destructive @vector_outage
+@allure.epic:MVP-2 @allure.story:SC4 @critical @operations @vector @destructive @vector_outage @requires.control @requires.chat @requires.key_admin @requires.retrieval
 Feature: Chat keeps working while the vector store is down, and retrieval says why it cannot
   As the operations lead running Citadel
   I need an outage of the vector store to stop only retrieval, and to be reported plainly to the user

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @critical @security @gateway @fuzz
+@allure.epic:MVP-2 @allure.story:SC5 @critical @security @gateway @fuzz @requires.openapi @requires.key_admin
 Feature: Requests generated from the published API description break nothing and get past no lock
   As the security officer accepting MVP-2
   I need requests nobody thought of, generated from the gateway's own OpenAPI document, to be refused cleanly

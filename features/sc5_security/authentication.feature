@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @blocker @security @gateway @auth
+@allure.epic:MVP-2 @allure.story:SC5 @blocker @security @gateway @auth @requires.chat
 Feature: Only holders of a valid API key are served
   As the security officer accepting MVP-2
   I need every request without a valid API key to be refused before it reaches a model

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @blocker @security @gateway @auth_everywhere
+@allure.epic:MVP-2 @allure.story:SC5 @blocker @security @gateway @auth_everywhere @requires.openapi
 Feature: Every protected endpoint refuses a request without a valid key
   As the security officer accepting MVP-2
   I need every endpoint the gateway publishes, not only the ones someone remembered, to demand a valid key

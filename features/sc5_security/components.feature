@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @critical @security @database @vector @components
+@allure.epic:MVP-2 @allure.story:SC5 @critical @security @database @vector @components @requires.database @requires.vector_store @requires.audit_chain @requires.key_admin @mutates
 Feature: The database, the vector store and the audit trail protect themselves
   As the security officer accepting MVP-2
   I need every component to hold its own line: least privilege, its own key, a tamper-evident record

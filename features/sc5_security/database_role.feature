@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @critical @security @database @db_role
+@allure.epic:MVP-2 @allure.story:SC5 @critical @security @database @db_role @requires.database
 Feature: The application cannot change the database's structure
   As the security officer accepting MVP-2
   I need the gateway's database account to read and write data but never create, alter or drop tables

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @critical @security @gateway @vector @llm
+@allure.epic:MVP-2 @allure.story:SC5 @critical @security @gateway @vector @llm @requires.chat @requires.key_admin @requires.documents @requires.retrieval
 Feature: Injected instructions do not take over the model
   As the security officer accepting MVP-2
   I need instructions hidden in a user's message or in a stored document to be caught before they steer the model

@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC5 @critical @security @gateway @transport
+@allure.epic:MVP-2 @allure.story:SC5 @critical @security @gateway @transport @requires.tls
 Feature: Traffic to the gateway is encrypted with current TLS and answers carry the security headers
   As the security officer accepting MVP-2
   I need the gateway to speak only current TLS with a trusted certificate, and to send the browser protections

@@ -22,7 +22,7 @@ Feature: The GPUs are in place, healthy, within their limits and doing the work
     Then no GPU reports an uncorrectable memory error
     And no GPU is slowed down by its hardware
 
-  @gpu_load
+  @gpu_load @requires.chat
   Scenario: The GPUs do the work when the models serve requests
     When clients keep every model busy for a while
     Then the utilisation of every GPU rises by at least 10 points

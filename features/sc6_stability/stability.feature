@@ -1,4 +1,4 @@
-@allure.epic:MVP-2 @allure.story:SC6 @critical @soak
+@allure.epic:MVP-2 @allure.story:SC6 @critical @soak @requires.chat
 Feature: The system stays stable for 72 hours at its normal load
   As the operations lead accepting MVP-2
   I need Citadel to keep answering for three days on end as reliably and as fast as in its first hour

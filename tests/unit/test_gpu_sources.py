@@ -131,10 +131,13 @@ def test_the_reader_asks_once_and_remembers_the_reason():
         load_profile("citadel-mvp2", {"gpu.source": "nvidia-smi"})
 
 
+ALL_DECLARED = SimpleNamespace(name="p", provides=lambda capability: True)
+
+
 def test_requires_gpu_scenarios_are_skipped_with_nvmls_reason():
     reader = GpuReader(GpuSettings(), nvml_reader=lambda: (_ for _ in ()).throw(
         GpuUnavailable("NVML Shared Library Not Found")))
-    context = SimpleNamespace(not_ready="", session=SimpleNamespace(allow_destructive=True), gpu=reader)
+    context = SimpleNamespace(not_ready="", session=SimpleNamespace(allow_destructive=True, allow_mutation=True, profile=ALL_DECLARED), gpu=reader)
     reason = run_hooks.skip_reason(context, ["gpu", "requires.gpu"])
     assert reason.endswith(": NVML Shared Library Not Found") and "nvml" in reason
     assert run_hooks.skip_reason(context, ["soak"]) == ""
@@ -157,7 +160,7 @@ def test_a_declared_source_that_fails_is_a_failure_never_a_skip(monkeypatch):
     with pytest.raises(GpuReadError, match="^GPU is lost$"):
         read_nvml()
     lost = GpuReader(GpuSettings(), nvml_reader=lambda: (_ for _ in ()).throw(GpuReadError("GPU is lost")))
-    context = SimpleNamespace(not_ready="", session=SimpleNamespace(allow_destructive=True), gpu=lost)
+    context = SimpleNamespace(not_ready="", session=SimpleNamespace(allow_destructive=True, allow_mutation=True, profile=ALL_DECLARED), gpu=lost)
     assert run_hooks.skip_reason(context, ["gpu", "requires.gpu"]) == "", "a read error must not skip"
     assert lost.read_error == "GPU is lost" and lost.facts()["gpu.unavailable"] == "read error: GPU is lost"
     verdict = gpu.read_failure("nvml", lost.read_error)

@@ -145,6 +145,8 @@ service = "s"
 [probe]
 prompt = "Say hello."
 max_tokens = 4
+[capabilities]
+provides = ["chat"]
 """
 
 

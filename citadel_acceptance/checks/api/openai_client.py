@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 if TYPE_CHECKING:
     import openai
 
-from citadel_acceptance.config.endpoints import GatewaySettings
+from citadel_acceptance.config.endpoints import GatewaySettings, model_label
 
 
 @dataclass
@@ -75,12 +75,16 @@ def _stream(client: openai.OpenAI, result: OpenAIProbeResult, model: str, messag
                 result.stream_finish_reason = choice.finish_reason
 
 
-def listing_problems(result: OpenAIProbeResult, expected_models: list[str]) -> list[str]:
-    """What the official client's model list lacks."""
+def listing_problems(result: OpenAIProbeResult, expected_models: list[str],
+                     aliases: Mapping[str, str] | None = None) -> list[str]:
+    """What the official client's model list lacks: each expected model under the id the deployment serves it as
+    (`aliases`: plan id -> served id; absent: the plan's id). Returns the problems found, [] when none."""
     if "list" in result.errors:
         return [f"the client's models.list() failed: {result.errors['list']}"]
-    missing = sorted(set(expected_models) - set(result.listed_models))
-    return [f"the client did not list {missing} (listed {sorted(result.listed_models)})"] if missing else []
+    aliases = aliases or {}
+    missing = [m for m in sorted(expected_models) if (aliases.get(m) or m) not in result.listed_models]
+    named = ", ".join(model_label(m, aliases.get(m, "")) for m in missing)
+    return [f"the client did not list {named} (listed {sorted(result.listed_models)})"] if missing else []
 
 
 def answer_problems(result: OpenAIProbeResult) -> list[str]:

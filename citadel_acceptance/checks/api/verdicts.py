@@ -1,16 +1,21 @@
 """What an OpenAI-compatible answer must look like: each function lists the problems it finds."""
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
+
+from citadel_acceptance.config.endpoints import model_label
 
 FINISH_REASONS = {"stop", "length", "tool_calls", "content_filter", "function_call"}
 USAGE_FIELDS = ("prompt_tokens", "completion_tokens", "total_tokens")
 
 
-def model_list_problems(body: Any, expected_ids: Iterable[str]) -> list[str]:
-    """A model list `{"object": "list", "data": [{"id", "object": "model"}...]}` naming every expected id."""
+def model_list_problems(body: Any, expected_ids: Iterable[str], aliases: Mapping[str, str] | None = None) -> list[str]:
+    """A model list `{"object": "list", "data": [{"id", "object": "model"}...]}` naming every expected id, each under
+    the id the deployment serves it as (`aliases`: plan id -> served id; absent: the plan's id). Returns the problems
+    found, [] when there are none."""
     if not isinstance(body, dict):
         return [f"expected a JSON object, got {type(body).__name__}: {str(body)[:120]!r}"]
+    aliases = aliases or {}
     problems = []
     if body.get("object") != "list":
         problems.append(f"expected object 'list', got {body.get('object')!r}")
@@ -18,9 +23,11 @@ def model_list_problems(body: Any, expected_ids: Iterable[str]) -> list[str]:
     if not isinstance(data, list):
         return problems + [f"expected 'data' to be a list, got {type(data).__name__}"]
     listed = {item.get("id") for item in data if isinstance(item, dict)}
-    missing = sorted(set(expected_ids) - listed)
+    expected = sorted(expected_ids)
+    missing = [m for m in expected if (aliases.get(m) or m) not in listed]
     if missing:
-        problems.append(f"expected models {sorted(expected_ids)}, missing {missing} (listed: {sorted(map(str, listed))})")
+        named = ", ".join(model_label(m, aliases.get(m, "")) for m in missing)
+        problems.append(f"expected models {expected}, missing {named} (listed: {sorted(map(str, listed))})")
     for item in data:
         if isinstance(item, dict) and item.get("object") != "model":
             problems.append(f"entry {item.get('id')!r} has object {item.get('object')!r}, expected 'model'")
@@ -47,9 +54,10 @@ def usage_problems(usage: Any, where: str) -> list[str]:
     return problems
 
 
-def chat_completion_problems(body: Any, model: str) -> list[str]:
-    """A `chat.completion` for `model` with one assistant message that has text (its usage is a gate of its own,
-    `usage_problems`: judged here too, a missing usage would stop the scenario before its usage step could fail)."""
+def chat_completion_problems(body: Any, model: str, served: str = "") -> list[str]:
+    """A `chat.completion` for `model` (answered under `served`, the deployment's id for it, where given) with one
+    assistant message that has text (its usage is a gate of its own, `usage_problems`: not judged here, a missing
+    usage would stop the scenario before its usage step could fail). Returns the problems found, [] when none."""
     if not isinstance(body, dict):
         return [f"expected a JSON object, got {type(body).__name__}: {str(body)[:160]!r}"]
     problems = []
@@ -57,8 +65,8 @@ def chat_completion_problems(body: Any, model: str) -> list[str]:
         problems.append(f"expected object 'chat.completion', got {body.get('object')!r}")
     if not isinstance(body.get("id"), str) or not body.get("id"):
         problems.append("expected a non-empty string id")
-    if body.get("model") != model:
-        problems.append(f"expected model {model!r}, got {body.get('model')!r}")
+    if body.get("model") != (served or model):
+        problems.append(f"expected model {model_label(model, served)}, got {body.get('model')!r}")
     choices = body.get("choices")
     if not isinstance(choices, list) or not choices:
         problems.append(f"expected at least one choice, got {choices!r}")
@@ -74,8 +82,9 @@ def chat_completion_problems(body: Any, model: str) -> list[str]:
 
 
 def stream_problems(chunks: list[dict[str, Any]], content_chunks: int, done_marker: bool, events_after_done: int,
-                    undecodable: list[str], model: str) -> list[str]:
-    """A stream of `chat.completion.chunk` events for `model`, in several pieces, closed by `[DONE]`."""
+                    undecodable: list[str], model: str, served: str = "") -> list[str]:
+    """A stream of `chat.completion.chunk` events for `model` (under `served`, the deployment's id for it, where
+    given), in several pieces, closed by `[DONE]`. Returns the problems found, [] when there are none."""
     problems = []
     if content_chunks < 2:
         problems.append(f"expected the answer in several chunks, got {content_chunks} chunk(s) with text")
@@ -85,9 +94,9 @@ def stream_problems(chunks: list[dict[str, Any]], content_chunks: int, done_mark
     ids = {c.get("id") for c in chunks}
     if len(ids) > 1:
         problems.append(f"expected one id for the whole stream, got {len(ids)}")
-    models = {c.get("model") for c in chunks} - {model}
+    models = {c.get("model") for c in chunks} - {served or model}
     if models:
-        problems.append(f"expected model {model!r} in every chunk, also got {sorted(map(str, models))}")
+        problems.append(f"expected model {model_label(model, served)} in every chunk, also got {sorted(map(str, models))}")
     finish = [ch.get("finish_reason") for c in chunks for ch in c.get("choices") or [] if ch.get("finish_reason")]
     if not finish:
         problems.append("expected the last choice chunk to carry a finish_reason, none did")
@@ -128,10 +137,26 @@ def stream_usage_problems(usage: Any, content_chunks: int) -> list[str]:
     return problems
 
 
+def error_style(body: Any) -> str | None:
+    """Which convention an error body follows: "openai" for `{"error": {...}}`, "fastapi" for `{"detail": ...}`,
+    None for neither."""
+    if isinstance(body, dict) and isinstance(body.get("error"), dict):
+        return "openai"
+    if isinstance(body, dict) and "detail" in body:
+        return "fastapi"
+    return None
+
+
 def error_body_problems(body: Any) -> list[str]:
-    """An OpenAI-style error body: `{"error": {"message": str, "type": str, ...}}`."""
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        return [f"expected an OpenAI error body {{'error': {{...}}}}, got {str(body)[:160]!r}"]
+    """An error body that says what is wrong, in either convention: OpenAI's `{"error": {"message": str, "type": str,
+    "param"?}}`, or FastAPI's `{"detail": str}` or `{"detail": [{"loc": [...], "msg": str, "type": str}, ...]}` (its
+    validation errors). Returns the problems found, [] when there are none."""
+    style = error_style(body)
+    if style == "fastapi":
+        return _detail_problems(body["detail"])
+    if style is None:
+        return [f"expected an OpenAI error body {{'error': {{...}}}} or FastAPI's {{'detail': ...}}, "
+                f"got {str(body)[:160]!r}"]
     error = body["error"]
     problems = []
     if not isinstance(error.get("message"), str) or not error["message"]:
@@ -141,15 +166,46 @@ def error_body_problems(body: Any) -> list[str]:
     return problems
 
 
+def _detail_problems(detail: Any) -> list[str]:
+    if isinstance(detail, str):
+        return [] if detail.strip() else ["expected detail to say what is wrong, it is empty"]
+    if not isinstance(detail, list) or not detail:
+        return [f"expected detail to be a message or FastAPI's list of validation errors, got {str(detail)[:160]!r}"]
+    problems = []
+    for i, item in enumerate(detail):
+        if not isinstance(item, dict) or not isinstance(item.get("loc"), list) \
+                or not isinstance(item.get("msg"), str) or not item["msg"]:
+            problems.append(f"expected detail[{i}] to be a validation error {{'loc': [...], 'msg': str, 'type': str}}, "
+                            f"got {str(item)[:120]!r}")
+    return problems
+
+
+def _names_param(body: Any, param: str) -> bool:
+    """Whether an error body names `param`: OpenAI's `param` or message; FastAPI's detail text, or a `loc` or
+    `msg` of its validation list (names are compared without regard to case)."""
+    wanted = param.lower()
+    if error_style(body) == "openai":
+        error = body["error"]
+        return str(error.get("param")).lower() == wanted or wanted in str(error.get("message", "")).lower()
+    detail = body["detail"]
+    if isinstance(detail, str):
+        return wanted in detail.lower()
+    return any(wanted in (str(part).lower() for part in item.get("loc", []))
+               or wanted in str(item.get("msg", "")).lower() for item in detail if isinstance(item, dict))
+
+
 def invalid_request_problems(status: int, body: Any, param: str) -> list[str]:
-    """400 with an OpenAI error body that names the offending parameter (`model`, `messages`)."""
+    """400 with an error body (OpenAI's or FastAPI's, see `error_body_problems`) that names the offending parameter
+    (`model`, `messages`). Returns the problems found, [] when there are none."""
     problems = [] if status == 400 else [f"expected 400, got {status}"]
     problems += error_body_problems(body)
-    if not problems:
-        error = body["error"]
-        if error.get("param") != param and param not in str(error.get("message", "")):
+    if not problems and not _names_param(body, param):
+        if error_style(body) == "openai":
+            error = body["error"]
             problems.append(f"expected the error to name {param!r}, got param {error.get('param')!r}, "
                             f"message {error.get('message')!r}")
+        else:
+            problems.append(f"expected the error to name {param!r}, got detail {str(body['detail'])[:200]!r}")
     return problems
 
 

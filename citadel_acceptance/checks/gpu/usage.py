@@ -23,7 +23,8 @@ def every_model_factory(session: RunSession, prompt: str, max_tokens: int = 64) 
     models = sorted(session.profile.models)
     key = session.profile.secret("api_key")
     path = session.profile.gateway.chat_path
-    factories = [chat_request_factory(m, [prompt], max_tokens=max_tokens, api_key=key, path=path) for m in models]
+    factories = [chat_request_factory(session.profile.served_id(m), [prompt], max_tokens=max_tokens, api_key=key,
+                                      path=path) for m in models]
 
     def factory(index: int) -> RequestSpec:
         spec = factories[index % len(factories)](index)

@@ -51,7 +51,8 @@ def model_load(session: RunSession, model: str, rate: float, stream: bool = True
     gateway = session.profile.gateway
     total_s = settings.warmup_s + settings.window_at(rate)
     count = int(rate * total_s) + 2
-    factory = chat_request_factory(upstream_model or model, unique_prompts(settings.prompt, count),
+    sent_model = upstream_model or session.profile.served_id(model)
+    factory = chat_request_factory(sent_model, unique_prompts(settings.prompt, count),
                                    max_tokens=max_tokens or settings.max_tokens, stream=stream,
                                    api_key=api_key if api_key is not None else session.profile.secret("api_key"),
                                    path=path or gateway.chat_path, extra={"temperature": 0})
@@ -162,15 +163,17 @@ class CacheProbe:
 
 
 def ask_twice(session: RunSession, model: str) -> CacheProbe:
-    """Ask one deterministic question twice (the cache may answer the second), counting cache hits."""
+    """Ask one deterministic question twice (the cache may answer the second), counting cache hits (the model under
+    the deployment's id for it, in the request and in the counter's label)."""
     prompt = unique_prompts(session.profile.probe.prompt, 1)[0]
     max_tokens = session.profile.probe.max_tokens
-    first = session.gateway.chat(model, prompt, max_tokens, cacheable=True)
+    served = session.profile.served_id(model)
+    first = session.gateway.chat(served, prompt, max_tokens, cacheable=True)
     status, before = session.gateway.get_text(session.profile.gateway.metrics_path)
-    second = session.gateway.chat(model, prompt, max_tokens, cacheable=True)
+    second = session.gateway.chat(served, prompt, max_tokens, cacheable=True)
     status, after = session.gateway.get_text(session.profile.gateway.metrics_path)
     hits = metrics_probe.delta(metrics_probe.parse(before), metrics_probe.parse(after), CACHE_METRIC,
-                               model_name=model, result="hit")
+                               model_name=served, result="hit")
     return CacheProbe(first.elapsed_ms, second.elapsed_ms, first.status, second.status, hits,
                       second.headers.get("x-cache", ""))
 
@@ -226,11 +229,14 @@ def serve_normal_load(session: RunSession) -> tuple[LoadRun, ResourceSamples]:
 
 
 def direct_and_through(session: RunSession, model: str, rate: float) -> tuple[LoadRun, LoadRun]:
-    """The same small requests straight to the model's service, then through the gateway, at `rate`."""
-    service = session.profile.services[session.profile.models[model].service]
-    direct_url, upstream = service.url, service.model or model
-    direct = model_load(session, model, rate, stream=False, base_url=direct_url, api_key="", path="/v1/chat/completions",
-                        max_tokens=4, upstream_model=upstream, quiet=True)
+    """The same small requests straight to the model's service (with its own key where the profile names one), then
+    through the gateway, at `rate`. Returns (direct run, run through the gateway)."""
+    name = session.profile.models[model].service
+    service = session.profile.services[name]
+    direct_url, upstream = service.url, service.model or session.profile.served_id(model)
+    direct = model_load(session, model, rate, stream=False, base_url=direct_url,
+                        api_key=session.profile.service_key(name), path="/v1/chat/completions", max_tokens=4,
+                        upstream_model=upstream, quiet=True)
     through = model_load(session, model, rate, stream=False, max_tokens=4, quiet=True)
     return direct, through
 

@@ -22,7 +22,8 @@ def authorization_for(description: str) -> bool | str:
 
 
 def refusal_problems(status: int, headers: dict[str, str], body: Any) -> list[str]:
-    """401 with a `WWW-Authenticate` challenge and an OpenAI-style error body."""
+    """401 with a `WWW-Authenticate` challenge and an error body that says why, in OpenAI's `{"error": {...}}` or
+    FastAPI's `{"detail": ...}` convention (`error_style` tells which). Returns the problems found, [] when none."""
     problems = []
     if status != 401:
         problems.append(f"expected 401, got {status}")

@@ -311,7 +311,9 @@ class SoakRun:
 
     def _segments(self, clock: Callable[[], float], sampler: Sampler, interrupted: threading.Event) -> None:
         settings, cp = self.settings, self.checkpoint
-        key = self.session.run_data.issue_key("soak").key if self.session.run_data else self.session.profile.secret("api_key")
+        # a key of its own where operators can issue one (the run's key stays clear of its rate limit), else the run's
+        issue = self.session.run_data is not None and self.session.profile.provides("key_admin")
+        key = self.session.run_data.issue_key("soak").key if issue else self.session.profile.secret("api_key")
         gateway = self.session.profile.gateway
         options = EngineOptions(base_url=gateway.base_url, timeout_s=gateway.timeout_s, verify=gateway.verify_tls,
                                 progress=no_progress)
