@@ -90,13 +90,17 @@ FORECAST_ANSWERS, FORECAST_NO_EXHAUSTION = ("Prometheus answers a forecast query
 
 # fault -> (features concerned, {scenario name: a fragment its failure message must contain, or At(the Then-step it
 # stops at, the fragment), or Early(the fragment): see tests/selftest/expectations.py})
-# Every model answers 8 times slower: each example row of the chat outline fails its response time.
-ALL_MODELS_SLOWER = ",".join(f"model_slower:{m}:8" for m in MODELS)
+# Every model answers 16 times slower: each example row of the chat outline fails its response time. The embedded
+# profile holds a model to the larger of the plan's number and 2 x a calibrated answer, so on a fast machine the plan's
+# 1500 ms for mixtral applies: FACTOR x an answer must pass it too. At 4 it did not on a machine whose answer took
+# 388 ms (1 of 4 runs passed mixtral's rated load); 16 needs answers over 94 ms, far below any seen on this kind.
+SLOWER = 16
+ALL_MODELS_SLOWER = ",".join(f"model_slower:{m}:{SLOWER}" for m in MODELS)
 EXPECTED_FAILURES: dict[str, tuple[str, dict[str, Expectation]]] = {
     "no_done_marker": ("@stream", {STREAM: At(STREAM_ENDS, "ended without it")}),
     "no_v1_models": ("@models or @openai", {LIST_OPENAI: "expected HTTP 200, got 404", OPENAI: At(OPENAI_MODELS, "models.list() failed")}),
-    "hide_model:phi3": ("@models or @openai", {LIST_OPENAI: "missing ['phi3']", LIST_PLAN: "missing ['phi3']",
-                                  OPENAI: At(OPENAI_MODELS, "did not list ['phi3']")}),
+    "hide_model:phi3": ("@models or @openai", {LIST_OPENAI: "missing 'phi3'", LIST_PLAN: "missing 'phi3'",
+                                  OPENAI: At(OPENAI_MODELS, "did not list 'phi3'")}),
     "no_usage": ("@chat or @stream or @openai", {**{CHAT.format(m): At(CHAT_USAGE, "expected a usage object in the answer") for m in MODELS},
                            STREAM: At(STREAM_USAGE, "expected a usage object in the stream's usage chunk"),
                            OPENAI: At(OPENAI_ANSWERS, "carries no usable usage")}),
@@ -109,8 +113,8 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, Expectation]]] = {
     "single_chunk_stream": ("@stream or @openai", {STREAM: At(STREAM_PIECES, "got 1 chunk(s) with text"),
                                                    OPENAI: At(OPENAI_ANSWERS, "received 1 streamed chunk(s) with text")}),
     "health_omits_model:phi3": ("@health or @outage", {HEALTH_NAMES: "model 'phi3' is missing", HEALTH_MODELS_NAMES: "model 'phi3' is missing",
-                                          HEALTH_OK: "model 'phi3' is reported 'missing'",
-                                          OUTAGE: At(OUTAGE_REPORTED, "model 'phi3' runs on the stopped service but is reported None")}),
+                                          HEALTH_OK: "model 'phi3' is reported missing",
+                                          OUTAGE: At(OUTAGE_REPORTED, "model 'phi3' runs on the stopped service but is reported missing")}),
     "health_reports_down": ("@health", {HEALTH_OK: "is reported 'unreachable'",
                                       HEALTH_AGREES: "the gateway reports 'unreachable', a direct check finds 'healthy'"}),
     "health_always_healthy": ("@outage", {OUTAGE: At(OUTAGE_REPORTED, "is stopped but reported 'healthy', expected 'unreachable'")}),
@@ -158,8 +162,8 @@ EXPECTED_FAILURES: dict[str, tuple[str, dict[str, Expectation]]] = {
                           {**{name: Early(QDRANT_DOWN) for name in (COLLECTION, SNAPSHOT, SEARCH, CONCURRENT, RECALL, JOURNEY[2])},
                            **{name: Early("the vector store is unavailable") for name in (FILTER, *JOURNEY) if name != JOURNEY[2]}}),
 }
-# Every model answers 4 times slower under its rated load: each example row of the rated-load outline fails its p95.
-ALL_MODELS_SLOWER_LOADED = ",".join(f"model_slower:{m}:4" for m in MODELS) + "|rated load"
+# Every model answers 16 times slower under its rated load: each example row of the rated-load outline fails its p95.
+ALL_MODELS_SLOWER_LOADED = ",".join(f"model_slower:{m}:{SLOWER}" for m in MODELS) + "|rated load"
 RATED, STREAMING = "{} answers within its latency target at its rated load", "{}'s streamed answers report their time to first token and time per token"
 # Further cases of faults already above, against other features: "spec|label" keys (label only names the case).
 EXPECTED_FAILURES.update({
@@ -386,7 +390,7 @@ LONG_CASES = {SOAK_TRIO, "model_crash_every:5", "latency_not_measured", "counter
 
 def _case(fault: str):
     marks = [pytest.mark.timed] if fault in TIMED_CASES else [pytest.mark.soak] if EXPECTED_FAILURES[fault][0] == SOAK else []
-    return pytest.param(fault, marks=marks + ([pytest.mark.long] if fault in LONG_CASES else []))
+    return pytest.param(fault, marks=marks + ([pytest.mark.long] if fault in LONG_CASES else []), id=fault)
 
 
 # A case whose faults are the gateway's or Prometheus' runs on a stack shared with other such cases, only its gateway
