@@ -65,6 +65,7 @@ class StackSettings:
     vector_size: int = 576
     retention_days: int = 30
     monitoring: dict = field(default_factory=dict)  # the profile's [monitoring] table: the stack's Prometheus
+    api_shape: str = "current"  # "plan": the gateway answers health and errors exactly as the plan's documents do
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any]) -> StackSettings:
@@ -113,6 +114,12 @@ def start_or_attach(stack_dir: Path, settings: StackSettings) -> tuple[StackStat
                     f"a stack with faults {state.faults or 'none'} already runs in {stack_dir}, but this run asks for "
                     f"{list(settings.faults) or 'none'}: stop it first (python -m citadel_stack stop --dir {stack_dir})"
                 )
+            if state.settings.get("api_shape", "current") != settings.api_shape:
+                raise StackError(
+                    f"a stack whose gateway answers in the {state.settings.get('api_shape', 'current')!r} shape already "
+                    f"runs in {stack_dir}, but this run asks for {settings.api_shape!r}: stop it first "
+                    f"(python -m citadel_stack stop --dir {stack_dir})"
+                )
             return state, False
         _stop_leftovers(stack_dir)
         return _start(stack_dir, settings), True
@@ -152,7 +159,8 @@ def _start(stack_dir: Path, settings: StackSettings) -> StackState:
                   "n_ctx": settings.n_ctx, "n_threads": settings.n_threads,
                   "embedding_model": settings.embedding_model, "embedding_service": settings.embedding_service,
                   "vector_collection": settings.vector_collection, "vector_size": settings.vector_size,
-                  "retention_days": settings.retention_days, "monitoring": settings.monitoring},
+                  "retention_days": settings.retention_days, "monitoring": settings.monitoring,
+                  "api_shape": settings.api_shape},
         vector_api_key=f"qdk_{secrets.token_urlsafe(24)}",
         started_at=time.time(),
     )
@@ -337,6 +345,7 @@ def _spawn_gateway(state: StackState) -> Callable[[], None]:
         "faults": for_part(state.faults, Part.GATEWAY), "health_timeout_s": 2.0,
         "log_path": str(stack_dir / "logs" / "gateway.jsonl"),
         "retention_days": state.settings["retention_days"],
+        "api_shape": state.settings.get("api_shape", "current"),
         "vector_store": {"url": state.vector_url, "api_key": state.vector_api_key,
                          "collection": state.settings["vector_collection"], "vector_size": state.settings["vector_size"]},
     }

@@ -30,6 +30,7 @@ class StackSettings:
     upstream_model: str | None = None
     n_ctx: int | None = None
     n_threads: int | None = None
+    api_shape: str | None = None  # "plan": the embedded gateway answers health and errors as the plan's documents do
 
     def validate(self) -> None:
         """Raise SuiteConfigError when the mode is not one the suite knows."""

@@ -211,7 +211,7 @@ def open_session(userdata: Mapping[str, Any]) -> RunSession:
     except (SuiteConfigError, EnvironmentNotReady):
         target.close()  # a stack this run started does not outlive a run that cannot begin
         raise
-    gateway = GatewayClient(profile.gateway, profile.secret("api_key"))
+    gateway = GatewayClient(profile.gateway, profile.secret("api_key"), profile.served_ids)
     run_data = RunData(new_run_id(), DataApi(gateway), redactor)
     return RunSession(options=options, profile=profile, thresholds=Thresholds.from_profile(profile, target.calibration), redactor=redactor,
                       gateway=gateway, target=target,

@@ -30,7 +30,7 @@ def stack_settings(profile: Profile, faults: tuple[str, ...] = ()) -> dict[str, 
     stack, embeddings, vector = profile.stack, profile.embeddings, profile.vector
     values: dict[str, Any] = {"routes": profile.routes, "faults": tuple(faults),
                               "monitoring": profile.monitoring.as_dict()}
-    for key in ("model_package", "model_file", "upstream_model", "n_ctx", "n_threads"):
+    for key in ("model_package", "model_file", "upstream_model", "n_ctx", "n_threads", "api_shape"):
         if getattr(stack, key) is not None:
             values[key] = getattr(stack, key)
     if embeddings.model:

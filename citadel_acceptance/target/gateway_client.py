@@ -10,7 +10,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import httpx
 from httpx_sse import connect_sse
@@ -94,9 +94,10 @@ def _delta_content(chunk: dict[str, Any]) -> str:
 class GatewayClient:
     """Calls the gateway named by the profile with the run's API key."""
 
-    def __init__(self, settings: GatewaySettings, api_key: str) -> None:
+    def __init__(self, settings: GatewaySettings, api_key: str, aliases: Mapping[str, str] | None = None) -> None:
         self.settings = settings
         self._api_key = api_key
+        self.aliases = dict(aliases or {})  # plan model id -> the id the deployment serves it as ([models.ID] alias)
         self._http = httpx.Client(base_url=settings.base_url, timeout=httpx.Timeout(settings.timeout_s, connect=5.0),
                                   verify=settings.verify_tls)
 
@@ -145,8 +146,9 @@ class GatewayClient:
         return response.status_code, response.text
 
     def chat_body(self, model: str, prompt: str, max_tokens: int, **extra: Any) -> dict[str, Any]:
-        """A deterministic chat request (temperature 0) with one user message."""
-        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": prompt}],
+        """A deterministic chat request (temperature 0) with one user message, for `model` under the id the deployment
+        serves it as (a plan id is translated through the profile's aliases; any other id is sent as it is)."""
+        body: dict[str, Any] = {"model": self.aliases.get(model, model), "messages": [{"role": "user", "content": prompt}],
                                 "max_tokens": max_tokens, "temperature": 0}
         body.update(extra)
         return body

@@ -229,29 +229,35 @@ def _path_label(path: str) -> str:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
-    """Every error answers with an OpenAI-shaped body."""
+    """Every error answers with an OpenAI-shaped body (a FastAPI `detail` body where the gateway is built to the plan)."""
 
     async def gateway_error(request: Request, exc: GatewayError) -> JSONResponse:
         faults = request.app.state.gateway.config.faults
         if (exc.status_code == 400 and INVALID_BODY_IS_500 in faults) or (
                 isinstance(exc, VectorStoreUnavailable) and VECTOR_OUTAGE_IS_500 in faults):
             return await unexpected_error(request, exc)  # faults (self-test only): a refusal ends in a crash
-        return JSONResponse(_with_trace(request, exc.body), status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(_shaped(request, _with_trace(request, exc.body)), status_code=exc.status_code, headers=exc.headers)
 
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         message = exc.detail if isinstance(exc.detail, str) else "request failed"
         if exc.status_code == 404:
             message = f"no route {request.method} {request.url.path}"
         body = openai_error_body(message, type=error_type_for_status(exc.status_code))
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+        return JSONResponse(_shaped(request, body), status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(openai_error_body("the request is not valid"), status_code=400)
+        return JSONResponse(_shaped(request, openai_error_body("the request is not valid")), status_code=400)
 
     async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return JSONResponse(_with_trace(request, openai_error_body("internal error in the gateway", type="server_error")),
+        return JSONResponse(_shaped(request, _with_trace(request, openai_error_body("internal error in the gateway", type="server_error"))),
                             status_code=500)
+
+    def _shaped(request: Request, body: dict) -> dict:
+        """A gateway built to the plan (api_shape "plan") answers errors as FastAPI does: {"detail": message}."""
+        if request.app.state.gateway.config.api_shape == "plan" and isinstance(body.get("error"), dict):
+            return {"detail": body["error"].get("message", "")}
+        return body
 
     def _with_trace(request: Request, body: dict) -> dict:
         """Fault stack_trace_in_errors (self-test only): leak a traceback into the error message."""

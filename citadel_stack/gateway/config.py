@@ -26,7 +26,10 @@ CONFIG_KEYS = frozenset(
     }
 )
 # Optional: a gateway without them serves chat only (no embeddings, documents or retrieval).
-OPTIONAL_KEYS = frozenset({"embeddings", "vector_store", "retention_days", "tls"})
+OPTIONAL_KEYS = frozenset({"embeddings", "vector_store", "retention_days", "tls", "api_shape"})
+# "current": the reference gateway's own health report and OpenAI error bodies; "plan": built exactly to the plan's
+# documents (health with model_services, FastAPI {"detail": ...} errors).
+API_SHAPES = ("current", "plan")
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class GatewayConfig:
     vector_store: VectorStoreConfig | None = None
     retention_days: int = 30
     tls: TlsConfig | None = None
+    api_shape: str = "current"
 
     @classmethod
     def load(cls, path: str | Path) -> "GatewayConfig":
@@ -146,7 +150,14 @@ class GatewayConfig:
             vector_store=_parse_vector_store(raw.get("vector_store")),
             retention_days=_positive_int(raw.get("retention_days", 30), "retention_days"),
             tls=TlsConfig(**raw["tls"]) if raw.get("tls") else None,
+            api_shape=_api_shape(raw.get("api_shape", "current")),
         )
+
+
+def _api_shape(value: Any) -> str:
+    if value not in API_SHAPES:
+        raise ValueError(f"'api_shape' must be one of {', '.join(API_SHAPES)}, got {value!r}")
+    return value
 
 
 def _positive_int(value: Any, key: str) -> int:

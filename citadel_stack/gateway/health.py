@@ -81,3 +81,21 @@ def aggregate_health(
             "detail": database.detail,
         },
     }
+
+
+def plan_health(models: Mapping[str, ModelRoute], services: Mapping[str, ServiceProbe], urls: Mapping[str, str],
+                overall: str, timestamp: str, extra: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The ``/health`` body in the plan's own shape (Citadel MVP-1 guide, kept in MVP-2):
+    ``{service, status, timestamp, model_services: {model id: {status, url}}}``; `extra` adds model ids served
+    outside ``models`` (the embedding model) with their service."""
+    routes = {model_id: route.service for model_id, route in models.items()} | dict(extra or {})
+    return {
+        "service": "citadel-gateway",
+        "status": overall,
+        "timestamp": timestamp,
+        "model_services": {
+            model_id: {"status": services[service].status if service in services else UNREACHABLE,
+                       "url": urls.get(service, "")}
+            for model_id, service in routes.items()
+        },
+    }

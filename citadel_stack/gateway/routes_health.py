@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -10,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from .errors import GatewayError
 from citadel_stack.faults import HEALTH_ALWAYS_HEALTHY, HEALTH_FAILS_DURING_OUTAGE, HEALTH_OMITS_MODEL, HEALTH_REPORTS_DOWN
-from .health import UNREACHABLE, ServiceProbe, aggregate_health, assumed_healthy, model_health
+from .health import UNREACHABLE, ServiceProbe, aggregate_health, assumed_healthy, model_health, plan_health
 from .runtime import GatewayState, gateway_state
 
 router = APIRouter()
@@ -38,6 +39,8 @@ async def health(request: Request) -> dict[str, Any]:
     report = aggregate_health(state.config.models, services, database)
     if HEALTH_FAILS_DURING_OUTAGE in state.config.faults and report["status"] != "healthy":
         raise GatewayError(500, "health check failed", type="server_error")
+    if state.config.api_shape == "plan":
+        return _omit_models(state, _plan_report(state, services, report["status"]))
     return _omit_models(state, report)
 
 
@@ -45,13 +48,27 @@ async def health(request: Request) -> dict[str, Any]:
 async def health_models(request: Request) -> dict[str, Any]:
     """Each served model with its service and that service's status."""
     state = gateway_state(request)
-    return _omit_models(state, {"models": model_health(state.config.models, await probe_services(state))})
+    services = await probe_services(state)
+    if state.config.api_shape == "plan":
+        return _omit_models(state, _plan_report(state, services, "healthy" if all(
+            p.status == "healthy" for p in services.values()) else "degraded"))
+    return _omit_models(state, {"models": model_health(state.config.models, services)})
+
+
+def _plan_report(state: GatewayState, services: dict[str, ServiceProbe], overall: str) -> dict[str, Any]:
+    """The plan's health body: every served model id (the embedding model too) with its service's status and URL."""
+    embeddings = state.config.embeddings
+    extra = {embeddings.model_id: embeddings.service} if embeddings is not None else {}
+    urls = {name: service.url for name, service in state.config.services.items()}
+    return plan_health(state.config.models, services, urls, overall,
+                       datetime.now(timezone.utc).isoformat(timespec="seconds"), extra)
 
 
 def _omit_models(state: GatewayState, report: dict[str, Any]) -> dict[str, Any]:
     """Under ``health_omits_model:MODEL``, the report leaves MODEL out."""
     for model in state.config.faults.values(HEALTH_OMITS_MODEL):
         report.get("models", {}).pop(model, None)
+        report.get("model_services", {}).pop(model, None)
     return report
 
 

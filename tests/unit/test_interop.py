@@ -283,3 +283,15 @@ def test_direct_calls_carry_the_services_own_key(tmp_path, monkeypatch):
                                                                                  api_key_secret="")})
     performance.direct_and_through(SimpleNamespace(profile=unkeyed), "phi3", 1.0)
     assert loads[2]["api_key"] == "", "no key named: none sent"
+
+
+def test_every_chat_body_carries_the_served_id_of_a_plan_model():
+    """Probes that name a plan id (monitoring, the journey, prompt injections) reach the deployment's id."""
+    from citadel_acceptance.config.endpoints import GatewaySettings
+    from citadel_acceptance.target.gateway_client import GatewayClient
+
+    gateway = GatewayClient(GatewaySettings(base_url="http://gateway.example"), "a-key", {"phi3": "Phi-3-mini"})
+    assert gateway.chat_body("phi3", "hi", 4)["model"] == "Phi-3-mini"
+    assert gateway.chat_body("Phi-3-mini", "hi", 4)["model"] == "Phi-3-mini", "a served id is sent as it is"
+    assert gateway.chat_body("no-such-model-citadel", "hi", 4)["model"] == "no-such-model-citadel"
+    gateway.close()

@@ -323,8 +323,9 @@ class SoakRun:
             count = math.ceil(length * settings.rate_rps) + 1
             prompts = [f"{settings.prompt} (stability run {self.run_id}, segment {segment}, request {i})"
                        for i in range(count)]
-            factory = chat_request_factory(settings.model, prompts, max_tokens=settings.max_tokens, stream=True,
-                                           api_key=key, path=gateway.chat_path, extra={"temperature": 0})
+            factory = chat_request_factory(self.session.profile.served_id(settings.model), prompts,
+                                           max_tokens=settings.max_tokens, stream=True, api_key=key,
+                                           path=gateway.chat_path, extra={"temperature": 0})
             run = run_load(factory, OpenLoop(rate=settings.rate_rps), Bounds(duration_s=length, max_requests=count),
                            options)
             rows = [RequestRow(segment=segment, t=round(started + r.scheduled, 3), ok=r.ok, status=r.status,
