@@ -56,6 +56,27 @@ def offline_page(width: int = 1280, height: int = 800) -> Iterator[OfflineBrowse
             browser.close()
 
 
+def wait_for_text(browser: OfflineBrowser, text: str, bound_ms: int = PAGE_BOUND_MS) -> list[str]:
+    """Wait until the page's text holds `text`; a page still without it after `bound_ms` is loaded once more and
+    waited for again (once, in a CI run of 2026-12-06, the Allure report never rendered while the same report showed
+    in 10 s alone and in 20 s beside four busy processes). Returns what happened before success ([] when the first
+    wait sufficed); a page that never shows it fails the test with what it showed instead."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    condition = f"document.body && document.body.innerText.includes({text!r})"
+    hiccups = []
+    for attempt in (1, 2):
+        try:
+            browser.page.wait_for_function(condition, timeout=bound_ms)
+            return hiccups
+        except PlaywrightTimeout:
+            shown = browser.page.evaluate("document.body ? document.body.innerText.slice(0, 300) : '(no body)'")
+            hiccups.append(f"attempt {attempt}: no {text!r} after {bound_ms} ms; the page showed {shown!r}")
+            if attempt == 1:
+                browser.page.reload()
+    raise AssertionError("; ".join(hiccups) + f"; refused requests: {browser.refused[:5]}")
+
+
 def visible_without_scrolling(page: Any, selector: str) -> bool:
     """Whether the element is shown wholly inside the viewport as the page opens (no scrolling)."""
     box = page.locator(selector).bounding_box()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.accept.browser import PAGE_BOUND_MS, offline_page, visible_without_scrolling
+from tests.accept.browser import PAGE_BOUND_MS, offline_page, visible_without_scrolling, wait_for_text
 from tests.harness import REPO_ROOT, embedded_stack, shared_stack, stored_objects
 
 pytestmark = pytest.mark.slow
@@ -148,8 +148,9 @@ def test_a_browser_shows_the_verdict_and_the_criteria_in_the_report(tmp_path):
         assert not hidden, f"not visible at 1280x800 without scrolling: {hidden} (screenshot {tmp_path / 'handover.png'})"
         # the Allure report renders with scripts: wait for its own content, however slow the machine
         page.goto((tmp_path / "out" / "allure-report" / "index.html").as_uri())
-        page.wait_for_function("document.body && document.body.innerText.includes('Handover verdict: ')",
-                               timeout=PAGE_BOUND_MS)
+        hiccups = wait_for_text(browser, "Handover verdict: ")
+        if hiccups:
+            print("the Allure report needed a second load:", hiccups)
         report = page.content()
         assert not browser.refused, f"the pages tried to reach the network: {browser.refused[:5]}"
     assert f"Handover verdict: {verdict}" in report, report[-3000:]
