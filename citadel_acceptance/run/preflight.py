@@ -194,43 +194,37 @@ def _dsn(session: Any) -> str | None:
     return os.environ.get(var, "") if var else None
 
 
-def _database(session: Any) -> tuple[str, str]:
+def _query(dsn: str, sql: str, params: tuple[Any, ...] = ()) -> tuple[Any, str]:
+    """One read-only query: (its first row, "") or (None, why it could not run: host, never the password)."""
     import psycopg
+
+    from citadel_acceptance.checks.database.db_errors import said, where_of
+
+    try:
+        with psycopg.connect(dsn, connect_timeout=int(PROBE_TIMEOUT_S), autocommit=True) as conn:
+            return conn.execute(sql, params).fetchone(), ""
+    except psycopg.Error as exc:
+        return None, f"PostgreSQL {where_of(dsn)} refuses or does not answer: {said(exc, dsn)}"
+
+
+def _database(session: Any) -> tuple[str, str]:
+    from citadel_acceptance.checks.database.db_errors import where_of
 
     dsn = _dsn(session)
     if not dsn:
         return MISSING, "no database DSN: [secrets] database_dsn names no exported variable"
-    try:
-        with psycopg.connect(dsn, connect_timeout=int(PROBE_TIMEOUT_S), autocommit=True) as conn:
-            version = conn.execute("SHOW server_version").fetchone()
-    except psycopg.Error as exc:
-        return UNREACHABLE, f"PostgreSQL at {_host_of(dsn)} refuses or does not answer: {_first_line(exc)}"
-    return FOUND, f"PostgreSQL {version[0] if version else '?'} at {_host_of(dsn)}"
+    row, problem = _query(dsn, "SHOW server_version")
+    return (UNREACHABLE, problem) if problem else (FOUND, f"PostgreSQL {row[0] if row else '?'} {where_of(dsn)}")
 
 
 def _table(session: Any, name: str) -> tuple[str, str]:
-    import psycopg
-
     dsn = _dsn(session)
     if not dsn:
         return UNREACHABLE, f"table {name} cannot be looked for: [secrets] database_dsn names no exported variable"
-    try:
-        with psycopg.connect(dsn, connect_timeout=int(PROBE_TIMEOUT_S), autocommit=True) as conn:
-            row = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (name,)).fetchone()
-    except psycopg.Error as exc:
-        return UNREACHABLE, f"PostgreSQL at {_host_of(dsn)}: {_first_line(exc)}"
+    row, problem = _query(dsn, "SELECT to_regclass(%s) IS NOT NULL", (name,))
+    if problem:
+        return UNREACHABLE, problem
     return (FOUND, f"table {name} exists") if row and row[0] else (MISSING, f"the database has no table {name}")
-
-
-def _host_of(dsn: str) -> str:
-    """host:port/database of a DSN, never its password."""
-    try:
-        from psycopg.conninfo import conninfo_to_dict
-
-        parts = conninfo_to_dict(dsn)
-    except Exception:  # noqa: BLE001 - an unparsable DSN is named as such
-        return "(an unparsable DSN)"
-    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
 
 
 def _file(path: str, key: str) -> tuple[str, str]:

@@ -124,3 +124,11 @@ def test_a_blocked_scenario_fails_in_its_first_step_with_the_sentence():
     with pytest.raises(AssertionError, match="^MISSING CAPABILITY: profile 'p'"):
         blocked.func(context)
     assert match.func(context) == "ran", "the registry's own match is left alone"
+
+
+def test_an_unreachable_database_is_named_by_host_never_by_password(monkeypatch):
+    monkeypatch.setenv("CITADEL_DATABASE_DSN", "postgresql://citadel:s3cret-pass-42@127.0.0.1:9/citadel_ai")
+    found = {f.capability: f for f in preflight.run_preflight(session(gateway=gateway_answering({}))).findings}
+    for name in ("database", "request_log", "audit_chain"):
+        assert found[name].state == "unreachable" and found[name].blocks, found[name]
+        assert "at 127.0.0.1:9/citadel_ai" in found[name].detail and "s3cret-pass-42" not in found[name].detail
