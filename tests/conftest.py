@@ -11,10 +11,23 @@ from citadel_stack import postgres
 from citadel_stack.ports import free_port
 
 
+# make test's first phase runs tests side by side (pytest-xdist, `--dist loadgroup`). Tests marked `long` (they
+# wait a minute or more) form one lane and those marked `heavy` (a whole acceptance run, a model server under load)
+# another: each lane runs one test after another on one worker, started first, and every worker takes single tests
+# once its lane is done. Left to xdist's `load` distribution, the first worker got every long test and the others,
+# done with the short ones, idled for minutes (2026-12-06: one worker idle from 74 s to the phase's end at 528 s);
+# sent one by one, the heavy ones ran at once and each took two to four times as long.
+LANES = {"long": "long-lane", "heavy": "heavy-lane"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own, which names each item's group from these marks
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked `long` first (in their order), then the others: with tests side by side, a long test
-    dispatched last keeps one worker busy while the other has nothing left to do."""
-    items.sort(key=lambda item: 0 if item.get_closest_marker("long") else 1)
+    """Tests of a lane first (in their order), then the others; each lane's tests grouped for pytest-xdist."""
+    for item in items:
+        lane = next((group for marker, group in LANES.items() if item.get_closest_marker(marker)), None)
+        if lane is not None:
+            item.add_marker(pytest.mark.xdist_group(lane))
+    items.sort(key=lambda item: 0 if item.get_closest_marker("xdist_group") else 1)
 
 
 @pytest.fixture(scope="session", autouse=True)

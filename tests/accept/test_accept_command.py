@@ -80,6 +80,7 @@ def test_an_unreachable_target_ends_quickly_with_every_scenario_not_ready_and_th
         assert secret not in done.stdout + done.stderr
 
 
+@pytest.mark.heavy
 def test_with_the_vector_store_down_only_the_criterion_that_needs_it_fails(tmp_path):
     tags = "@models or @vector_functional or @auth or @metrics"  # SC1 (models, vector store), SC5, SC3
     with embedded_stack(tmp_path / "stack", faults=("vector_store_down",)):
@@ -94,6 +95,7 @@ def test_with_the_vector_store_down_only_the_criterion_that_needs_it_fails(tmp_p
     assert failed and all("vector" in n.lower() or "department" in n or "collection" in n for n in failed), failed
 
 
+@pytest.mark.heavy
 def test_ctrl_c_leaves_a_partial_report_with_the_verdict_incomplete(tmp_path):
     state = shared_stack(())
     before = stored_objects(state)
@@ -117,6 +119,7 @@ def test_ctrl_c_leaves_a_partial_report_with_the_verdict_incomplete(tmp_path):
     assert stored_objects(state) == before, "the interrupted run left test data behind"
 
 
+@pytest.mark.heavy
 def test_five_consecutive_runs_on_a_healthy_stack_agree_and_leave_nothing_behind(tmp_path):
     state = shared_stack(())
     before = stored_objects(state)
@@ -212,6 +215,7 @@ ONE_FEATURE_PER_CRITERION = ("sc1_integration/model_list.feature", "sc2_performa
                              "sc5_security/authentication.feature", "sc6_stability/gpu.feature")
 
 
+@pytest.mark.heavy
 def test_one_passing_feature_per_criterion_proves_no_criterion(tmp_path):
     """Results for a feature of each criterion are not results for the criteria: every one is "not proven"."""
     state = shared_stack(("simulated_gpu:healthy",))

@@ -26,7 +26,7 @@ from citadel_stack.model_service import find_model
 from citadel_stack.ports import free_port
 from tests.harness import REPO_ROOT
 
-pytestmark = [pytest.mark.slow, pytest.mark.long]
+pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 PLAN_MODELS = ("mixtral", "hermes", "openchat", "phi3")
 # What a bare llama.cpp server answers: these features (by their feature tag) reach a verdict on their merit:

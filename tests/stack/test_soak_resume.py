@@ -2,7 +2,9 @@
 
 A 40-second soak on a real embedded stack, checkpointed every 8 s: the first behave run is stopped with
 SIGINT after its first checkpoint (verdict "incomplete"), the second (same run id) is killed outright
-after its next checkpoint, and the third finishes the run from where the checkpoint ends.
+after its next checkpoint, and the third finishes the run from where the checkpoint ends. That run is also the
+healthy run's stability part (tests/selftest/test_fault_catalog.py): every soak scenario passes, nothing is left
+behind, no secret reaches the evidence.
 """
 from __future__ import annotations
 
@@ -17,20 +19,22 @@ from pathlib import Path
 import pytest
 
 from citadel_acceptance.checks.soak.runner import SHORTEST_SEGMENT_S
-from tests.harness import REPO_ROOT, embedded_stack, run_suite
+from tests.harness import REPO_ROOT, embedded_stack, run_suite, stored_objects
+from tests.selftest.test_fault_catalog import SOAK, assert_a_healthy_part, stack_secrets
 
-# It runs with the other stability runs (`soak`, make test's second phase): what it proves is the checkpointing, so
-# the gates of the final verdict that a neighbour moves are held loosely: latency drift to 10 x (not the self-test's
-# 2.5 x), availability to 50 % (llama.cpp answers the health probe only between generations, and a busy core delays
-# that past its timeout). One request a second keeps each segment near its 8 s: a segment ends once its answers are
-# in, and answers queued behind a busy neighbour once stretched the first one to the whole run.
+# It runs with the other stability runs (`soak`, make test's second phase, the three side by side): what it proves is
+# the checkpointing and a healthy stability run, so the gates of the final verdict that the interruptions and the
+# neighbouring soaks move are held loosely: latency drift to 5 x (not the self-test's 2.5 x: each start warms up
+# again), availability to 80 % (llama.cpp answers the health probe only between generations). One request a second
+# keeps each segment near its 8 s: a segment ends once its answers are in, and answers queued behind a busy
+# neighbour once stretched the first one to the whole run.
 pytestmark = [pytest.mark.slow, pytest.mark.soak]
 
 RUN_ID = "citadel-soak-resume-test"
-SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1", "soak.capacity_share": "0", "soak.warmup_s": "5", "soak.window_s": "17",
+SHORT_RESUMABLE_SOAK = {"soak.duration_s": "40", "soak.rate_rps": "1", "soak.capacity_share": "0", "soak.warmup_s": "5", "soak.window_s": "17",
         "soak.interval_s": "2", "soak.checkpoint_every_s": "8", "soak.plot_every_s": "5", "soak.run_id": RUN_ID,
-        "overrides.stability.duration_h.value": "0.01", "overrides.stability.latency_drift_ratio.value": "10",
-        "overrides.availability.percent.value": "50"}
+        "overrides.stability.duration_h.value": "0.01", "overrides.stability.latency_drift_ratio.value": "5",
+        "overrides.availability.percent.value": "80"}
 
 
 def start_behave(scratch: Path, userdata: dict[str, str]) -> subprocess.Popen:
@@ -62,8 +66,8 @@ def wait_for_segments(checkpoint: Path, count: int, process: subprocess.Popen, t
 def test_an_interrupted_soak_is_incomplete_and_resumes_from_its_checkpoint(tmp_path):
     reports = tmp_path / "reports"
     folder = reports / "soak" / RUN_ID
-    userdata = {"stack_dir": str(tmp_path / "stack"), "reports_dir": str(reports), **SOAK}
-    with embedded_stack(tmp_path / "stack"):
+    userdata = {"stack_dir": str(tmp_path / "stack"), "reports_dir": str(reports), **SHORT_RESUMABLE_SOAK}
+    with embedded_stack(tmp_path / "stack") as state:
         first = start_behave(tmp_path / "first", userdata)
         running = wait_for_segments(folder / "checkpoint.json", 1, first)
         assert running["elapsed_s"] < 30, f"the first segment ran to {running['elapsed_s']} s of 40: nothing left to interrupt"
@@ -87,7 +91,11 @@ def test_an_interrupted_soak_is_incomplete_and_resumes_from_its_checkpoint(tmp_p
         assert crashed["status"] == "running" and crashed["segments"][:len(interrupted["segments"])] == interrupted["segments"]
         assert json.loads((folder / "report.json").read_text())["verdict"] == "incomplete"
 
-        third = run_suite(tmp_path / "third", userdata, tags="@soak")
+        # (the killed run could not revoke the key it issued itself: what the resumed run must not leave is its own)
+        before = stored_objects(state)
+        third = run_suite(tmp_path / "third", userdata, tags=SOAK)
+        after = stored_objects(state)
+    assert_a_healthy_part(third, SOAK, reports, before, after, stack_secrets(state))
     done = json.loads((folder / "checkpoint.json").read_text())
     final = json.loads((folder / "report.json").read_text())
     assert third.returncode == 0 and not third.failed(), third.explain()
