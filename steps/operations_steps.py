@@ -56,7 +56,8 @@ def step_change_config(context, setting, value):
 def step_change_audited(context):
     """An audit row for the change carries the original and the new value."""
     verdict = Verdict.from_problems("configuration change audited", operations.audit_problems(context.config_change),
-                                    "audit row: action config.change, before/after values", "/admin/audit")
+                                    "audit row: action config.change, before/after values",
+                                    context.session.profile.gateway.audit_path)
     context.evidence.check(verdict, answers=context.config_change.answers, audit=context.config_change.audit)
 
 
@@ -64,7 +65,8 @@ def step_change_audited(context):
 def step_rolled_back(context):
     """The setting is back to its original value and the rollback has its own audit row."""
     verdict = Verdict.from_problems("configuration rolled back", operations.rollback_problems(context.config_change),
-                                    "setting after rollback == original ∧ audit row config.rollback", "/admin/config")
+                                    "setting after rollback == original ∧ audit row config.rollback",
+                                    context.config_change.path)
     context.evidence.check(verdict)
 
 

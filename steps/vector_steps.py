@@ -22,7 +22,7 @@ def _qdrant(context):
 def _search_vector(context):
     """The vector searches use: None for an unnamed one, else the collection's named vector of the profile's size."""
     vector = context.session.profile.vector
-    return vector_probe.search_vector(_qdrant(context), vector.collection, vector.vector_size)
+    return vector_probe.search_vector(_qdrant(context), vector.collection, vector.vector_size, vector.vector_name)
 
 
 @when("the vector store's documents collection is inspected")

@@ -22,6 +22,8 @@ class GatewaySettings:
     retrieval_path: str = "/v1/retrieval"
     admin_keys_path: str = "/admin/keys"
     lifecycle_path: str = "/admin/lifecycle/run"
+    config_path: str = "/admin/config"  # GET the configuration, PUT a change; `{config_path}/rollback` undoes it
+    audit_path: str = "/admin/audit"  # the audit trail (`?limit=N`, newest first)
     tls_url: str = ""  # the HTTPS listener
     ca_file: str = ""  # the CA that signed its certificate
     timeout_s: float = 60.0
@@ -123,6 +125,9 @@ class VectorSettings:
     collection: str = ""
     vector_size: int = 0
     distance: str = "Cosine"
+    # The named vector the gateway searches, where the collection names its vectors ("": the collection's one
+    # unnamed vector, its only named one, or its only one of vector_size).
+    vector_name: str = ""
     # The payload fields retrieval filters on: each needs a payload index (a strict-mode Qdrant refuses
     # filters on unindexed fields, and an unindexed filter scans every point).
     filter_fields: tuple[str, ...] = ("owner",)

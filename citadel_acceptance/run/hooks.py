@@ -97,24 +97,41 @@ def open_run(context: Any) -> None:
 
 def fail_blocked_steps(context: Any) -> None:
     """Make every step of a scenario the pre-flight check blocked fail with its one sentence (`context.blocked`):
-    the scenario fails in its first step, with no traceback, and its other steps are skipped."""
+    the scenario fails in its first step, with no traceback, and its other steps are skipped. A step of any other
+    scenario that finds a part of the target unreachable (EnvironmentNotReady) fails the same way, with the
+    sentence, never as a broken step with a traceback."""
     registry = context._runner.step_registry
     find_match = registry.find_match
 
     def blocked_or_found(step: Any) -> Any:
         match = find_match(step)
-        reason = getattr(context, "blocked", "")
-        if match is None or not reason:
+        if match is None:
             return match
-        blocked = copy.copy(match)
+        reason = getattr(context, "blocked", "")
+        guarded = copy.copy(match)
+        if reason:
+            def fail(*_args: Any, **_kwargs: Any) -> None:
+                raise AssertionError(reason)
 
-        def fail(*_args: Any, **_kwargs: Any) -> None:
-            raise AssertionError(reason)
-
-        blocked.func = fail
-        return blocked
+            guarded.func = fail
+        else:
+            guarded.func = not_ready_as_a_failure(match.func)
+        return guarded
 
     registry.find_match = blocked_or_found
+
+
+def not_ready_as_a_failure(func: Any) -> Any:
+    """`func`, an EnvironmentNotReady it raises turned into a failed assertion saying "ENVIRONMENT NOT READY: ..."."""
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except EnvironmentNotReady as exc:
+            text = str(exc)
+            raise AssertionError(text if text.startswith(ENVIRONMENT_NOT_READY)
+                                 else f"{ENVIRONMENT_NOT_READY}: {text}") from None
+    run.__wrapped__ = func  # type: ignore[attr-defined]
+    return run
 
 
 def criterion_of(tags: list[str]) -> str:

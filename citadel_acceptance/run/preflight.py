@@ -142,7 +142,7 @@ def _probes(session: Any, gpu_unavailable: Callable[[], str] | None) -> dict[str
         "documents": endpoint("GET", gw.documents_path),
         "retrieval": endpoint("POST", gw.retrieval_path, {}),
         "key_admin": endpoint("GET", gw.admin_keys_path),
-        "config_api": endpoint("GET", "/admin/config"),
+        "config_api": endpoint("GET", gw.config_path),
         "audit_chain": table("audit_log"),
         "request_log": table("request_log"),
         "lifecycle": endpoint("GET", gw.lifecycle_path),  # never POST: that would run the purge

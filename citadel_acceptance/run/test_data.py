@@ -34,6 +34,9 @@ class RunData:
         """A least-privilege key for this run (owner defaults to a fresh per-run owner)."""
         name = f"{self.run_id}-{purpose}"
         exchange, key = self.api.create_key(name, role, owner or name, self.run_id)
+        if key is None and exchange.status == 201:
+            raise AssertionError(f"POST {exchange.url} created key {name!r} but its answer gives no id to revoke it by "
+                                 f"(expected a number or a string in 'id', got {exchange.body}): revoke it by hand")
         if key is None:
             raise AssertionError(f"expected 201 and a key from POST {exchange.url}, got {exchange.status}: {exchange.body}")
         self.redactor.add(key.key)

@@ -11,7 +11,7 @@ from citadel_acceptance.target.gateway_client import Exchange, GatewayClient
 class IssuedKey:
     """A key the suite created for this run (its value is a secret: register it with the redactor)."""
 
-    id: int
+    id: int | str  # as the gateway gave it: a number or a string (a UUID)
     key: str
     role: str
     owner: str
@@ -35,11 +35,14 @@ class DataApi:
                                   {"name": name, "role": role, "owner": owner, "run_id": run_id})
         if ex.status != 201 or not isinstance(ex.body, dict) or "key" not in ex.body:
             return ex, None
-        key = IssuedKey(id=int(ex.body["id"]), key=str(ex.body["key"]), role=role, owner=owner)
+        secret = str(ex.body["key"])
         ex.body = {k: v for k, v in ex.body.items() if k != "key"}  # never kept in an exchange
-        return ex, key
+        key_id = ex.body.get("id")
+        if isinstance(key_id, bool) or not isinstance(key_id, (int, str)) or key_id == "":
+            return ex, None  # a key the suite could not revoke by its id: the caller says so
+        return ex, IssuedKey(id=key_id, key=secret, role=role, owner=owner)
 
-    def delete_key(self, key_id: int) -> Exchange:
+    def delete_key(self, key_id: int | str) -> Exchange:
         """Remove a key of this run entirely (revoke and purge)."""
         return self.gateway.request("DELETE", f"{self.paths.admin_keys_path}/{key_id}?purge=true")
 

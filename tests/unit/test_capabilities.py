@@ -118,12 +118,28 @@ def test_a_blocked_scenario_fails_in_its_first_step_with_the_sentence():
     registry.find_match = lambda step: match
     context = SimpleNamespace(_runner=SimpleNamespace(step_registry=registry), blocked="")
     run_hooks.fail_blocked_steps(context)
-    assert registry.find_match("step") is match, "nothing blocked: the step's own function"
+    assert registry.find_match("step").func(context) == "ran", "nothing blocked: the step's own function"
     context.blocked = "MISSING CAPABILITY: profile 'p' declares 'key_admin', but ..."
     blocked = registry.find_match("step")
     with pytest.raises(AssertionError, match="^MISSING CAPABILITY: profile 'p'"):
         blocked.func(context)
     assert match.func(context) == "ran", "the registry's own match is left alone"
+
+
+def test_a_part_found_unreachable_inside_a_step_fails_it_with_the_sentence_not_a_traceback():
+    from citadel_acceptance.errors import EnvironmentNotReady
+
+    def step(context):
+        raise EnvironmentNotReady("the vector store at http://localhost:6333 does not answer (ConnectError)")
+
+    registry = SimpleNamespace(find_match=lambda step_: SimpleNamespace(func=step))
+    context = SimpleNamespace(_runner=SimpleNamespace(step_registry=registry), blocked="")
+    run_hooks.fail_blocked_steps(context)
+    with pytest.raises(AssertionError) as failed:
+        registry.find_match("step").func(context)
+    assert str(failed.value) == ("ENVIRONMENT NOT READY: the vector store at http://localhost:6333 does not answer "
+                                 "(ConnectError)")
+    assert failed.value.__cause__ is None and failed.value.__suppress_context__, "one sentence, no chained traceback"
 
 
 def test_an_unreachable_database_is_named_by_host_never_by_password(monkeypatch):

@@ -106,6 +106,17 @@ def test_a_healthy_report_is_healthy(monkeypatch):
     assert soak_probes.health_check("http://gw/health", 1.0)[:2] == (True, "healthy")
 
 
+def test_the_stability_runs_health_sample_reads_the_profiles_health_words(monkeypatch):
+    from citadel_acceptance.config.endpoints import HealthSettings
+
+    monkeypatch.setattr(soak_probes.httpx, "get", lambda *args, **kwargs: httpx.Response(200, json={"status": "OK"}))
+    assert soak_probes.health_check("http://gw/health", 1.0)[:2] == (True, "OK"), "'ok' is a default healthy word"
+    green = HealthSettings(healthy_words=("green",), unhealthy_words=("amber",), unreachable_words=("red",))
+    assert soak_probes.health_check("http://gw/health", 1.0, words=green)[:2] == (False, "OK")
+    monkeypatch.setattr(soak_probes.httpx, "get", lambda *args, **kwargs: httpx.Response(200, json={"status": "Green"}))
+    assert soak_probes.health_check("http://gw/health", 1.0, words=green)[:2] == (True, "Green")
+
+
 # b. the TLS step without its CA file
 
 def test_a_missing_ca_file_is_one_sentence_naming_the_file_and_the_profile_key(tmp_path):
@@ -260,7 +271,15 @@ def test_named_vectors_the_suite_cannot_choose_between_are_named_in_one_sentence
         vector_probe.search_vector(store, "documents", 4)
     assert str(raised.value) == ("expected one dense vector to search in collection 'documents', found 2 of size 4 "
                                  "among its named vectors 'a' (size 4), 'b' (size 4): the suite cannot tell which one "
-                                 "the gateway searches")
+                                 "the gateway searches (name it in the profile: [vector] vector_name)")
+    assert vector_probe.search_vector(store, "documents", 4, wanted="b") == "b", "the profile's vector_name decides"
+
+
+def test_the_profiles_vector_name_reaches_the_searches():
+    from citadel_acceptance.config.profile import load_profile
+
+    profile = load_profile("citadel-mvp2", overrides={"vector.vector_name": "dense"})
+    assert profile.vector.vector_name == "dense"
 
 
 def test_no_stored_vector_to_search_with_is_a_failure_with_its_reason_not_an_empty_pass():
@@ -451,11 +470,32 @@ class ForeignGateway:
 def test_a_foreign_answer_of_the_operators_api_is_a_finding_not_an_attribute_error(body):
     session = SimpleNamespace(gateway=ForeignGateway(body), redactor=Redactor(),
                               profile=SimpleNamespace(gateway=SimpleNamespace(planned_models_path="/v1/models",
-                                                                              admin_keys_path="/admin/keys")))
+                                                                              admin_keys_path="/admin/keys",
+                                                                              config_path="/admin/config",
+                                                                              audit_path="/admin/audit")))
     change = operations.change_and_roll_back(session, "rate_limit", 5)
     assert operations.audit_problems(change) == ["no audit row records the change of rate_limit to 5 (newest actions: [])"]
     assert operations.rollback_problems(change) == ["the rollback left no audit row"]
     assert not operations.key_lifecycle(session, SimpleNamespace(id=7, authorization="Bearer k")).listed
+
+
+def test_the_configuration_change_goes_where_the_profile_says_and_its_failure_names_that_path():
+    class Recording(ForeignGateway):
+        def __init__(self) -> None:
+            super().__init__({})
+            self.calls: list[str] = []
+
+        def request(self, method: str, path: str, body: Any = None, auth: Any = True) -> Exchange:
+            self.calls.append(f"{method} {path}")
+            return Exchange(method, f"http://gw{path}", 404 if method == "PUT" else 200, {}, {}, "r", 1.0)
+
+    gateway = Recording()
+    session = SimpleNamespace(gateway=gateway, redactor=Redactor(), profile=SimpleNamespace(
+        gateway=SimpleNamespace(config_path="/ops/settings", audit_path="/ops/audit")))
+    change = operations.change_and_roll_back(session, "rate_limit", 5)
+    assert gateway.calls == ["GET /ops/settings", "PUT /ops/settings", "POST /ops/settings/rollback",
+                             "GET /ops/settings", "GET /ops/audit?limit=20"]
+    assert operations.audit_problems(change) == ["expected 200 from PUT /ops/settings, got 404: {}"]
 
 
 def test_a_gateway_log_that_is_not_there_names_the_profile_key(tmp_path):

@@ -134,3 +134,34 @@ def test_a_store_that_never_lands_is_reported_with_the_run_id(monkeypatch):
     _interrupted_store(data, alice)
     problems = data.remove_all(settle_s=3.0, late_store_wait_s=5)
     assert len(problems) == 1 and "did not finish within 5 s" in problems[0] and "run_id=citadel-test" in problems[0]
+
+
+class KeyIssuingGateway:
+    """A gateway's admin-keys answer: 201 with `body` (the DataApi under test reads it)."""
+
+    def __init__(self, body: dict) -> None:
+        self.body = body
+        self.settings = type("Paths", (), {"admin_keys_path": "/admin/keys"})()
+
+    def request(self, method: str, path: str, body: object = None, auth: object = True) -> Exchange:
+        return Exchange(method=method, url=f"http://gw{path}", status=201, body=dict(self.body), headers={},
+                        request_id="r", elapsed_ms=1.0)
+
+
+def test_a_key_id_that_is_a_string_is_kept_as_the_gateway_gave_it():
+    from citadel_acceptance.target.data_api import DataApi
+
+    api = DataApi(KeyIssuingGateway({"id": "6f1c0e52-7a0b-4c1e-9d35-0f4b2b0d9a11", "key": "sk-secret-1"}))
+    data = RunData(run_id="citadel-test", api=api, redactor=Redactor())
+    key = data.issue_key("user")
+    assert key.id == "6f1c0e52-7a0b-4c1e-9d35-0f4b2b0d9a11" and key.key == "sk-secret-1"
+
+
+def test_a_created_key_without_an_id_is_named_without_its_secret():
+    import pytest
+    from citadel_acceptance.target.data_api import DataApi
+
+    data = RunData(run_id="citadel-test", api=DataApi(KeyIssuingGateway({"key": "sk-secret-2"})), redactor=Redactor())
+    with pytest.raises(AssertionError, match="created key 'citadel-test-user' but its answer gives no id") as failed:
+        data.issue_key("user")
+    assert "sk-secret-2" not in str(failed.value)

@@ -190,18 +190,20 @@ class ConfigChange:
     changed_to: Any
     answers: dict[str, Any] = field(default_factory=dict)
     audit: list[dict[str, Any]] = field(default_factory=list)
+    path: str = "/admin/config"  # the profile's [gateway] config_path
 
 
 def change_and_roll_back(session: RunSession, setting: str, new_value: Any) -> ConfigChange:
     """Read the config, change one setting, roll back, and read the audit trail."""
     gw = session.gateway
-    current = gw.request("GET", "/admin/config")
+    path = session.profile.gateway.config_path
+    current = gw.request("GET", path)
     original = _mapping(_mapping(current.body).get("settings")).get(setting)
-    change = ConfigChange(setting=setting, original=original, changed_to=new_value)
-    change.answers["change"] = gw.request("PUT", "/admin/config", {setting: new_value}).as_dict()
-    change.answers["rollback"] = gw.request("POST", "/admin/config/rollback").as_dict()
-    change.answers["after"] = gw.request("GET", "/admin/config").as_dict()
-    trail = gw.request("GET", "/admin/audit?limit=20")
+    change = ConfigChange(setting=setting, original=original, changed_to=new_value, path=path)
+    change.answers["change"] = gw.request("PUT", path, {setting: new_value}).as_dict()
+    change.answers["rollback"] = gw.request("POST", f"{path}/rollback").as_dict()
+    change.answers["after"] = gw.request("GET", path).as_dict()
+    trail = gw.request("GET", f"{session.profile.gateway.audit_path}?limit=20")
     change.audit = _rows(_mapping(trail.body).get("data"))
     return change
 
@@ -220,7 +222,7 @@ def audit_problems(change: ConfigChange) -> list[str]:
     """The change answered 200 and is in the audit trail with its before and after values."""
     answer = change.answers["change"]
     if answer["status"] != 200:
-        return [f"expected 200 from PUT /admin/config, got {answer['status']}: {answer['response_body']}"]
+        return [f"expected 200 from PUT {change.path}, got {answer['status']}: {answer['response_body']}"]
     for row in change.audit:
         details = _mapping(row.get("details"))
         if row.get("action") == "config.change" and _mapping(details.get("after")).get(change.setting) == change.changed_to:
@@ -234,7 +236,7 @@ def rollback_problems(change: ConfigChange) -> list[str]:
     """The rollback answered 200, restored the original value, and is itself audited."""
     answer, after = change.answers["rollback"], change.answers["after"]
     if answer["status"] != 200:
-        return [f"expected 200 from POST /admin/config/rollback, got {answer['status']}: {answer['response_body']}"]
+        return [f"expected 200 from POST {change.path}/rollback, got {answer['status']}: {answer['response_body']}"]
     problems = []
     value = _mapping(_mapping(after.get("response_body")).get("settings")).get(change.setting)
     if value != change.original:

@@ -20,6 +20,7 @@ import psutil
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
 from citadel_acceptance.checks.gpu import GpuReader
 from citadel_acceptance.config.soak import SoakSettings
+from citadel_acceptance.config.endpoints import HealthSettings
 from citadel_acceptance.target.base import Target
 
 if TYPE_CHECKING:
@@ -42,10 +43,12 @@ class Reading:
     processes: dict[str, Identity | None]  # part -> the process running it now (None: none runs)
 
 
-def health_check(url: str, timeout_s: float, verify: Any = True) -> tuple[bool, str, float | None]:
-    """(healthy, what was seen, milliseconds) for one GET of the health report. Never raises: no answer, or an
-    answer that is no health report (a JSON list or string, an empty body, an HTML page), is an unhealthy sample
-    whose reason says what was expected and what came."""
+def health_check(url: str, timeout_s: float, verify: Any = True,
+                 words: HealthSettings = HealthSettings()) -> tuple[bool, str, float | None]:
+    """(healthy, what was seen, milliseconds) for one GET of the health report, its status read with the profile's
+    `[health]` words (`healthy_words`: "healthy", "ok", "up" unless the profile says otherwise). Never raises: no
+    answer, or an answer that is no health report (a JSON list or string, an empty body, an HTML page), is an
+    unhealthy sample whose reason says what was expected and what came."""
     started = time.perf_counter()
     try:
         response = httpx.get(url, timeout=timeout_s, verify=verify)
@@ -55,7 +58,7 @@ def health_check(url: str, timeout_s: float, verify: Any = True) -> tuple[bool, 
     if response.status_code != 200:
         return False, f"HTTP {response.status_code}", elapsed
     status = health_status(response)
-    return status == "healthy", status, elapsed
+    return words.state_of(status) == "healthy", status, elapsed
 
 
 def health_status(response: httpx.Response) -> str:
@@ -86,10 +89,11 @@ class SoakProbes:
     restarts_unavailable: str
     gpu: GpuReader | None = None
     notes: list[str] = field(default_factory=list)
+    words: HealthSettings = field(default_factory=HealthSettings)  # the profile's [health] words
 
     def read(self) -> Reading:
         """One sample of everything."""
-        healthy, health, ms = health_check(self.health_url, self.timeout_s, self.verify)
+        healthy, health, ms = health_check(self.health_url, self.timeout_s, self.verify, self.words)
         gpu_memory = gpu_temperature = None
         if self.gpu is not None:
             try:
@@ -181,7 +185,7 @@ def probes_for(session: RunSession, settings: SoakSettings) -> SoakProbes:
     return SoakProbes(health_url=f"{gateway.base_url}{gateway.health_path}", verify=gateway.verify_tls,
                       timeout_s=timeout, memory=memory, memory_unavailable=memory_unavailable,
                       db_connections=connections, processes=processes, restarts_unavailable=restarts_unavailable,
-                      gpu=None if gpu.unavailable_reason() else gpu)
+                      gpu=None if gpu.unavailable_reason() else gpu, words=session.profile.health)
 
 
 def _optional_secret(session: RunSession, name: str) -> str:

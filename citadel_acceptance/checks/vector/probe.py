@@ -141,7 +141,8 @@ def search_vector(qdrant: QdrantClient, name: str, size: int | None = None, want
     seen = f"no vector named {wanted!r}" if wanted else (f"{len(sized)} of size {size}" if sized else
                                                           f"none of the profile's size {size}")
     raise SuiteConfigError(f"expected one dense vector to search in collection {name!r}, found {seen} among its "
-                           f"named vectors {names}: the suite cannot tell which one the gateway searches")
+                           f"named vectors {names}: the suite cannot tell which one the gateway searches (name it in "
+                           f"the profile: [vector] vector_name)")
 
 
 def collection_facts(qdrant: QdrantClient, name: str, size: int | None = None) -> CollectionFacts:
