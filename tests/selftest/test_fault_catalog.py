@@ -223,7 +223,7 @@ SOAK_AVAILABLE, SOAK_ERRORS = "The system stays available throughout the run", "
 SOAK_DRIFT, SOAK_MEMORY = "Answers do not slow down over the run", "The gateway does not leak memory"
 SOAK_RESTARTS = "No part of the system restarts unplanned"
 # The gateway's three soak faults share one soak (each breaks a different gate; a soak is the costliest case).
-# Soak cases run in make test's second phase: the test suite's three stability runs side by side, nothing else.
+# Soak cases run in make test's second phase: the test suite's three stability runs, one at a time, nothing else.
 SOAK_TRIO = "leak_memory:512,latency_creep:30000:23,intermittent_500:5"
 EXPECTED_FAILURES.update({
     SOAK_TRIO: (SOAK, {SOAK_MEMORY: At(SOAK_SLOPE, "gateway memory slope: expected < 300 MB/h"),

@@ -341,6 +341,8 @@ def test_twenty_concurrent_queries_all_succeed(store):
 def test_metrics_parse_and_count_requests_and_points(store):
     _fill(store.client, "measured", points=12)
     store.client.query_points("measured", query=_vector(1), limit=3)
+    # a refused request of its own: which other tests of the module share this worker's store depends on the order
+    assert httpx.get(f"{store.url}/collections", timeout=10).status_code == 401
     text = httpx.get(f"{store.url}/metrics", headers={"api-key": API_KEY}, timeout=10).text
     families = {family.name: family for family in text_string_to_metric_families(text)}
     assert families["collections_total"].samples[0].value >= 1
