@@ -40,18 +40,26 @@ def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, l
     return process
 
 
+def server_argv(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, embedding: bool = False) -> list[str]:
+    """The command line of one llama.cpp server: `n_threads` for answers and for prompts alike."""
+    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
+            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
+            # Prompts (and so every embedding) with as many threads as answers: llama-cpp-python's default is
+            # every core, and ggml's OpenMP threads spin while they wait for each other, so beside other busy
+            # processes a prompt's second thread made an embedding cost 4 times the CPU and take 4 times as long
+            # (docs/measurements.md, "llama.cpp's prompt threads").
+            "--n_threads_batch", str(n_threads),
+            # By default a second request (a health probe, a token count) cuts a running stream short.
+            "--interrupt_requests", "false"]
+    return argv + (["--embedding", "true"] if embedding else [])
+
+
 def spawn_server(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, log_path: Path,
                  embedding: bool = False) -> ProcessRef:
     """Launch the llama.cpp server without waiting for it (several parts of a stack boot at once)."""
     if importlib.util.find_spec("llama_cpp") is None:
         raise ModelUnavailable("llama-cpp-python is not installed: run the set-up (`make setup`)")
-    argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
-            "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),
-            # By default a second request (a health probe, a token count) cuts a running stream short.
-            "--interrupt_requests", "false"]
-    if embedding:
-        argv += ["--embedding", "true"]
-    return spawn(argv, log_path)
+    return spawn(server_argv(model_path, alias, port, n_ctx, n_threads, embedding), log_path)
 
 
 def wait_ready(base: str, alias: str, embedding: bool, process: ProcessRef, log_path: Path) -> None:

@@ -42,7 +42,8 @@ def llama_server(tmp_path_factory) -> Iterator[tuple[str, str]]:
     model = find_model(stack.model_package or "", stack.model_file or "")
     folder, port, key = tmp_path_factory.mktemp("llama"), free_port(), f"sk-{secrets.token_urlsafe(24)}"
     config = {"host": "127.0.0.1", "port": port, "api_key": key,
-              "models": [{"model": str(model), "model_alias": alias, "n_ctx": 2048, "n_threads": 1, "verbose": False}
+              "models": [{"model": str(model), "model_alias": alias, "n_ctx": 2048, "n_threads": 1,
+                          "n_threads_batch": 1, "verbose": False}  # one thread, beside make test's other tests
                          for alias in PLAN_MODELS]}
     (folder / "config.json").write_text(json.dumps(config))
     log = (folder / "server.log").open("w")

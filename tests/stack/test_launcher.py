@@ -37,6 +37,10 @@ def test_start_attach_stop(tmp_path):
         with pytest.raises(launcher.StackError, match="already runs"):
             launcher.start_or_attach(stack_dir, settings(("no_done_marker",)))
         assert set(launcher.status(stack_dir).values()) == {"running"}
+        for part in (p for p in state.processes if p.startswith("model_service:")):
+            argv = Path(f"/proc/{state.process(part).pid}/cmdline").read_text().split("\0")
+            threads = {argv[argv.index(flag) + 1] for flag in ("--n_threads", "--n_threads_batch")}
+            assert threads == {"1"}, f"{part}: one llama.cpp thread for answers and prompts, as the profile says"
     finally:
         assert launcher.stop(stack_dir)
     assert not postgres.is_running(Path(state.pg_data_dir)) and not Path(state.pg_data_dir).exists()
