@@ -2,11 +2,10 @@
 # The test command (`make test`): every test, in three phases on this machine's cores.
 #   1. everything not marked `timed` or `soak`, side by side (pytest-xdist, CITADEL_TEST_WORKERS workers, default 3):
 #      these tests wait on processes, alerts and windows far more than they compute;
-#   2. the `soak` tests (three stability runs of 40 s), one at a time and nothing else: each applies a light, steady
-#      load, and a neighbour would move the latency drift and health checks they judge (on two cores, queueing
-#      behind a busy neighbour once stretched a 1-second answer to 13 s; three soaks side by side, 2026-12-06,
-#      started their stacks at once and their first windows' p95 rose to 2-6 s, so the soak trio's creeping
-#      latency measured 1.45 x its first window and passed the drift gate it must fail);
+#   2. the `soak` tests (three stability runs of 40 s), side by side with each other and nothing else: each applies
+#      a light, steady load, and a heavier neighbour would move the latency drift and health checks they judge
+#      (side by side until 2026-12-06 their first windows' p95 rose to 2-6 s: every embedding of the three stacks'
+#      llama.cpp spun a second thread on two cores; with one thread, 0.3-1.5 s, as alone);
 #   3. the `timed` tests, one at a time: they measure time or resources, and a test beside them would be measured too.
 # Every phase always runs; the exit code is the first failing phase's (5, "no tests", counts as success,
 # for PYTEST_ARGS that select tests of some phases only).
@@ -34,7 +33,7 @@ phase() {  # name, then pytest's arguments; prints the phase's time
 }
 phase "side by side" -m "not timed and not soak" -n "$workers" --dist loadgroup --durations=25
 first=$?
-phase "stability runs" -m "soak" --durations=5
+phase "stability runs" -m "soak" -n 3 --durations=5
 second=$?
 phase "timed, alone" -m "timed" --durations=25
 third=$?

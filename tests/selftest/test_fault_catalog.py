@@ -210,7 +210,7 @@ EXPECTED_FAILURES.update({
 })
 
 # The stability run (SC6): a 40-second soak per case (the profile's is minutes; the plan's 72 hours), two
-# latency windows of 17 requests (one a second: two soaks share the cores, make test's second phase, and a queue
+# latency windows of 17 requests (one a second: three soaks share the cores, make test's second phase, and a queue
 # must not build behind them). On two shared cores a window's p95 can double with what else runs, so
 # the self-test holds drift to 2.5 and latency_creep leaves the first window alone, then adds seconds.
 # The rate stays fixed (capacity_share 0): the cases count on a known number of requests (every 20th failing),
@@ -223,7 +223,7 @@ SOAK_AVAILABLE, SOAK_ERRORS = "The system stays available throughout the run", "
 SOAK_DRIFT, SOAK_MEMORY = "Answers do not slow down over the run", "The gateway does not leak memory"
 SOAK_RESTARTS = "No part of the system restarts unplanned"
 # The gateway's three soak faults share one soak (each breaks a different gate; a soak is the costliest case).
-# Soak cases run in make test's second phase: the test suite's three stability runs, one at a time, nothing else.
+# Soak cases run in make test's second phase: the test suite's three stability runs side by side, nothing else.
 SOAK_TRIO = "leak_memory:512,latency_creep:30000:23,intermittent_500:5"
 EXPECTED_FAILURES.update({
     SOAK_TRIO: (SOAK, {SOAK_MEMORY: At(SOAK_SLOPE, "gateway memory slope: expected < 300 MB/h"),
@@ -344,7 +344,7 @@ TIMED_FEATURES = ("@chat or @rated or @streaming or @overhead or @cache or @reso
 # the stability run, and all the other features (beside other tests). The stability run's healthy part is the soak
 # resume test's (tests/stack/test_soak_resume.py): its run, interrupted twice and resumed, must end with every soak
 # scenario passed on a healthy stack, nothing left behind and no secret in the evidence; a second healthy soak here
-# would prove nothing more and cost make test's one-at-a-time phase 45 s.
+# would prove nothing more and cost make test 45 s of CPU beside the other soaks.
 PARTS = {"timed": TIMED_FEATURES, "soak": SOAK, "untimed": f"not ({TIMED_FEATURES} or {SOAK})"}
 PROVEN_ELSEWHERE = {"soak": "tests/stack/test_soak_resume.py"}
 PART_USERDATA = {"timed": SHORT_LOAD}

@@ -22,7 +22,7 @@ from citadel_acceptance.checks.soak.runner import SHORTEST_SEGMENT_S
 from tests.harness import REPO_ROOT, embedded_stack, run_suite, stored_objects
 from tests.selftest.test_fault_catalog import SOAK, assert_a_healthy_part, stack_secrets
 
-# It runs with the other stability runs (`soak`, make test's second phase, one at a time): what it proves is the
+# It runs with the other stability runs (`soak`, make test's second phase, side by side): what it proves is the
 # checkpointing and a healthy stability run, so the gates of the final verdict that the interruptions move are
 # held loosely: latency drift to 5 x (not the self-test's 2.5 x: each start warms up
 # again), availability to 80 % (llama.cpp answers the health probe only between generations). One request a second
