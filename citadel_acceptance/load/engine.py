@@ -214,12 +214,14 @@ class LoadEngine:
             elif record.streamed:
                 reader = SseReader()
                 async for part in chunks:
-                    reader.feed(part, (stream.last_arrival if stamped else time.perf_counter()) - t0)
+                    reader.feed(part, (stream.last_arrival if stamped else time.perf_counter()) - t0,
+                                stream.reads if stamped else None)
                 end = (stream.last_arrival if stamped else time.perf_counter()) - t0
                 reader.close(end)
                 state = reader.state
                 record.chunk_times = state.content_times
                 record.first_content = state.content_times[0] if state.content_times else None
+                record.first_content_uncertain = state.first_content_uncertain
                 record.output_tokens = state.output_tokens
                 record.done_marker = state.done_marker
                 if state.error:

@@ -141,6 +141,8 @@ class LoadSummary:
     tpot: Distribution
     itl: Distribution
     error_kinds: dict[str, int] = field(default_factory=dict)
+    # successful answers whose first content chunk shared a read with later bytes: their TTFT is an upper bound
+    ttft_uncertain: int = 0
     formulas: dict[str, str] = field(default_factory=lambda: dict(FORMULAS))
 
     @property
@@ -170,7 +172,7 @@ class LoadSummary:
             "sent": self.sent, "succeeded": self.succeeded, "errors": self.errors, "error_rate": self.error_rate,
             "error_kinds": dict(self.error_kinds), "throughput_rps": self.throughput, "goodput_rps": self.goodput,
             "targets": self.targets.describe(), "met_targets": self.met_targets,
-            "ttft": self.ttft.as_dict(), "e2e": self.e2e.as_dict(), "e2e_from_scheduled": self.e2e_from_scheduled.as_dict(),
+            "ttft": self.ttft.as_dict(), "ttft_uncertain": self.ttft_uncertain, "e2e": self.e2e.as_dict(), "e2e_from_scheduled": self.e2e_from_scheduled.as_dict(),
             "schedule_lag": self.schedule_lag.as_dict(), "tpot": self.tpot.as_dict(), "itl": self.itl.as_dict(),
             "formulas": dict(self.formulas),
         }
@@ -209,4 +211,5 @@ def summarize(records: Sequence[RequestRecord], window_start: float = 0.0, windo
         tpot=Distribution("tpot", FORMULAS["tpot"], _samples(ok, lambda r: r.tpot)),
         itl=Distribution("itl", FORMULAS["itl"], itl),
         error_kinds=kinds,
+        ttft_uncertain=sum(1 for r in ok if r.first_content_uncertain and r.first_content is not None),
     )

@@ -39,7 +39,8 @@ class RequestRecord:
     Times (run seconds): `scheduled` is when the schedule wanted it sent; `issued` when the engine
     handed it to the HTTP client; `sent` when its first byte was written to the socket; `first_byte`
     when the first byte of the answer arrived; `first_content` when the first chunk carrying content
-    arrived; `chunk_times` every content chunk's arrival; `end` when the last byte arrived (or the
+    arrived (an upper bound where `first_content_uncertain`: the read that returned it also
+    returned later bytes, and is stamped with their arrival); `chunk_times` every content chunk's arrival; `end` when the last byte arrived (or the
     request failed). `timestamps` says how arrivals were stamped: "kernel" (the socket's receive
     timestamp) or "loop" (the event loop's clock when the bytes were handed over).
     """
@@ -60,6 +61,7 @@ class RequestRecord:
     streamed: bool = False
     warmup: bool = False
     timestamps: str = "loop"
+    first_content_uncertain: bool = False  # the first content chunk shared its read with later bytes (sse.py)
 
     @property
     def ok(self) -> bool:
@@ -109,7 +111,8 @@ class RequestRecord:
         return {
             "index": self.index, "request_id": self.request_id, "warmup": self.warmup,
             "scheduled_s": self.scheduled, "issued_s": self.issued, "sent_s": self.sent,
-            "first_byte_s": self.first_byte, "first_content_s": self.first_content, "end_s": self.end,
+            "first_byte_s": self.first_byte, "first_content_s": self.first_content,
+            "first_content_uncertain": self.first_content_uncertain, "end_s": self.end,
             "status": self.status, "ok": self.ok, "error": self.error, "done_marker": self.done_marker,
             "streamed": self.streamed, "output_tokens": self.output_tokens, "content_chunks": len(self.chunk_times),
             "schedule_lag_s": self.schedule_lag, "ttft_s": self.ttft, "e2e_s": self.e2e,

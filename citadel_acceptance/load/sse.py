@@ -2,6 +2,11 @@
 
 Lines may end in LF or CRLF; an empty line ends an event; `data:` lines are joined with newlines
 (the SSE rules that OpenAI-compatible streams use). Comments and other fields are ignored.
+
+An event's time is the arrival stamp of the bytes that completed it. When one read of the socket delivered the
+first content chunk and later bytes too, that stamp is the later bytes' arrival (transport.StampedStream), so the
+first chunk's time is only an upper bound: `StreamState.first_content_uncertain` says so, rather than pass the
+stamp off as exact.
 """
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ class StreamState:
     """What has been learnt from one streamed answer so far."""
 
     content_times: list[float] = field(default_factory=list)
+    first_content_uncertain: bool = False  # the read that carried the first content chunk carried later bytes too
     done_marker: bool = False
     output_tokens: int | None = None
     error: str = ""
@@ -48,9 +54,14 @@ class SseReader:
         self.state = StreamState()
         self._pending = b""
         self._data: list[bytes] = []
+        self._first_content_read: int | None = None
 
-    def feed(self, raw: bytes, arrival: float) -> None:
-        """Take the bytes that arrived at `arrival` (run seconds)."""
+    def feed(self, raw: bytes, arrival: float, read: int | None = None) -> None:
+        """Take the bytes that arrived at `arrival` (run seconds), delivered by the socket's read number `read`
+        (None: each part its own read, as far as anyone can tell)."""
+        state = self.state
+        if raw and read is not None and read == self._first_content_read:
+            state.first_content_uncertain = True  # a later part of the read that carried the first content
         buffer = self._pending + raw
         start = 0
         while True:
@@ -63,8 +74,13 @@ class SseReader:
                 line = line[:-1]
             if not line:
                 if self._data:
+                    first = not state.content_times
                     self._dispatch(b"\n".join(self._data), arrival)
                     self._data = []
+                    if first and state.content_times:
+                        self._first_content_read = read
+                        # bytes after the first content chunk in this part came with it, stamped as one
+                        state.first_content_uncertain = bool(buffer[start:].strip())
             elif line.startswith(b"data:"):
                 value = line[5:]
                 self._data.append(value[1:] if value.startswith(b" ") else value)

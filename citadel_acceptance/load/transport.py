@@ -6,6 +6,11 @@ httpcore reads with `recvmsg` and asks the kernel for each read's receive timest
 (`SO_TIMESTAMPNS`, Linux), converted to `time.perf_counter()`; it also stamps the instant a request's
 first byte is written. The engine reads both from `response.extensions["network_stream"]`. Where the
 kernel gives no timestamp (another OS, TLS), the stamp is the loop's clock when the bytes were read.
+
+A read's stamp is the arrival of the newest segment it returned (Linux stamps a TCP read with the tail of the
+receive queue, however few bytes are asked for; measured 2026-12-06): bytes that waited in the queue for a later
+segment are stamped with its arrival. Each read is numbered (`reads`) so that the engine can tell which parts of
+an answer one read delivered, and flag a first chunk that shared its read with later bytes (sse.StreamState).
 """
 from __future__ import annotations
 
@@ -57,7 +62,8 @@ def _readable_now(sock: socket.socket) -> bool:
 class StampedStream(httpcore.AsyncNetworkStream):
     """A TCP connection that records when the last bytes arrived and when the current request was written.
 
-    `last_arrival`: arrival of the bytes the latest `read` returned. `write_started`: when the first
+    `last_arrival`: arrival of the bytes the latest `read` returned (its newest segment's); `reads`: that read's
+    number. `write_started`: when the first
     byte of the latest batch of writes (one request) went to the socket. `first_arrival`: arrival of
     the first bytes read after that batch (the answer's first byte). All perf_counter seconds.
     `timestamps` is "kernel" or "loop".
@@ -72,6 +78,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
         self.last_arrival: float | None = None
         self.write_started: float | None = None
         self.first_arrival: float | None = None
+        self.reads = 0  # reads that returned bytes: the number of the read `last_arrival` stamps
 
     async def _wait(self, add: Callable[..., Any], remove: Callable[[int], Any], timeout: float | None) -> bool:
         fd = self._sock.fileno()
@@ -102,6 +109,7 @@ class StampedStream(httpcore.AsyncNetworkStream):
             now = time.perf_counter()
             arrival = (_kernel_arrival(ancillary, now) if ancillary else None) or now
             self.last_arrival = arrival
+            self.reads += 1
             if self._writing:
                 self._writing = False
                 self.first_arrival = arrival
@@ -169,6 +177,7 @@ class TlsStream(httpcore.AsyncNetworkStream):
         self.last_arrival: float | None = None
         self.write_started: float | None = None
         self.first_arrival: float | None = None
+        self.reads = 0
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Read up to `max_bytes` of plaintext."""
@@ -179,6 +188,7 @@ class TlsStream(httpcore.AsyncNetworkStream):
         except (OSError, ssl.SSLError) as exc:
             raise httpcore.ReadError(f"reading the TLS stream failed: {exc}") from exc
         self.last_arrival = time.perf_counter()
+        self.reads += 1
         if self._writing:
             self._writing = False
             self.first_arrival = self.last_arrival

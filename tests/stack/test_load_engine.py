@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -67,6 +68,28 @@ def test_ttft_matches_the_server_and_every_request_is_recorded(server):
     median, p90 = errors[len(errors) // 2], errors[int(len(errors) * 0.9)]
     assert median < 0.0005 and p90 < 0.002, f"TTFT error median {median * 1000:.3f} ms, p90 {p90 * 1000:.3f} ms"
     assert errors[0] > -0.0005, "the client saw the first chunk before the server wrote it: clocks disagree"
+
+
+def test_a_first_chunk_read_together_with_a_later_one_is_flagged_never_reported_exact(server):
+    """A read returns every byte queued, stamped with the newest segment's arrival: a first chunk that waited in the
+    queue for the next one (the loop busy past one inter-token gap) carries the later arrival. The engine flags it;
+    every first chunk it reports exact is within 1 ms of the server's write."""
+    def busy_loop(_snapshot) -> None:
+        time.sleep(0.02)  # the event loop blocked for four inter-token gaps, every 120 ms
+
+    server_timings(server)
+    result = run(server, chat_request_factory("timing-model", "hi", max_tokens=TOKENS), ClosedLoop(4), 3.0,
+                 progress=busy_loop, progress_interval_s=0.1)
+    truth = server_timings(server)
+    error = {r.request_id: r.first_content + result.clock_origin - truth[r.request_id]["first_content_written"]
+             for r in result.measured if r.ok}
+    flagged = [r.request_id for r in result.measured if r.first_content_uncertain]
+    exact = [r.request_id for r in result.measured if r.ok and not r.first_content_uncertain]
+    assert flagged and exact, f"blocking the loop flagged {len(flagged)} of {len(result.measured)} first chunks"
+    assert max(error[i] for i in exact) < 0.001, sorted(error[i] * 1000 for i in exact)[-5:]
+    assert max(error[i] for i in flagged) >= ITL_S * 0.9, "a flagged stamp is a later chunk's arrival"
+    assert result.summary().ttft_uncertain == len(flagged)
+    assert "first_content_uncertain" in records_csv(result.records).decode().splitlines()[0].split(",")
 
 
 def test_usage_missing_leaves_tokens_and_tpot_undefined(server):
