@@ -40,7 +40,8 @@ def start(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, l
     return process
 
 
-def server_argv(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int, embedding: bool = False) -> list[str]:
+def server_argv(model_path: Path, alias: str, port: int, n_ctx: int, n_threads: int,
+                embedding: bool = False) -> list[str]:
     """The command line of one llama.cpp server: `n_threads` for answers and for prompts alike."""
     argv = [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", alias,
             "--host", "127.0.0.1", "--port", str(port), "--n_ctx", str(n_ctx), "--n_threads", str(n_threads),

@@ -172,7 +172,8 @@ class LoadSummary:
             "sent": self.sent, "succeeded": self.succeeded, "errors": self.errors, "error_rate": self.error_rate,
             "error_kinds": dict(self.error_kinds), "throughput_rps": self.throughput, "goodput_rps": self.goodput,
             "targets": self.targets.describe(), "met_targets": self.met_targets,
-            "ttft": self.ttft.as_dict(), "ttft_uncertain": self.ttft_uncertain, "e2e": self.e2e.as_dict(), "e2e_from_scheduled": self.e2e_from_scheduled.as_dict(),
+            "ttft": self.ttft.as_dict(), "ttft_uncertain": self.ttft_uncertain, "e2e": self.e2e.as_dict(),
+            "e2e_from_scheduled": self.e2e_from_scheduled.as_dict(),
             "schedule_lag": self.schedule_lag.as_dict(), "tpot": self.tpot.as_dict(), "itl": self.itl.as_dict(),
             "formulas": dict(self.formulas),
         }

@@ -39,9 +39,9 @@ class RequestRecord:
     Times (run seconds): `scheduled` is when the schedule wanted it sent; `issued` when the engine
     handed it to the HTTP client; `sent` when its first byte was written to the socket; `first_byte`
     when the first byte of the answer arrived; `first_content` when the first chunk carrying content
-    arrived (an upper bound where `first_content_uncertain`: the read that returned it also
-    returned later bytes, and is stamped with their arrival); `chunk_times` every content chunk's arrival; `end` when the last byte arrived (or the
-    request failed). `timestamps` says how arrivals were stamped: "kernel" (the socket's receive
+    arrived (an upper bound where `first_content_uncertain`: the read that returned it also returned
+    later bytes, and is stamped with their arrival); `chunk_times` every content chunk's arrival; `end`
+    when the last byte arrived (or the request failed). `timestamps` says how arrivals were stamped: "kernel" (the socket's receive
     timestamp) or "loop" (the event loop's clock when the bytes were handed over).
     """
 

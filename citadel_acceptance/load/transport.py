@@ -62,10 +62,10 @@ def _readable_now(sock: socket.socket) -> bool:
 class StampedStream(httpcore.AsyncNetworkStream):
     """A TCP connection that records when the last bytes arrived and when the current request was written.
 
-    `last_arrival`: arrival of the bytes the latest `read` returned (its newest segment's); `reads`: that read's
-    number. `write_started`: when the first
-    byte of the latest batch of writes (one request) went to the socket. `first_arrival`: arrival of
-    the first bytes read after that batch (the answer's first byte). All perf_counter seconds.
+    `last_arrival`: arrival of the bytes the latest `read` returned (its newest segment's); `reads`: that
+    read's number. `write_started`: when the first byte of the latest batch of writes (one request) went
+    to the socket. `first_arrival`: arrival of the first bytes read after that batch (the answer's first
+    byte). All perf_counter seconds.
     `timestamps` is "kernel" or "loop".
     """
 
