@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from citadel_acceptance.target.data_api import DataApi, IssuedKey
+from citadel_acceptance.target.data_api import WITHHELD, DataApi, IssuedKey
 from citadel_acceptance.report.redaction import Redactor
 
 
@@ -34,7 +34,7 @@ class RunData:
         """A least-privilege key for this run (owner defaults to a fresh per-run owner)."""
         name = f"{self.run_id}-{purpose}"
         exchange, key = self.api.create_key(name, role, owner or name, self.run_id)
-        if key is None and exchange.status == 201:
+        if key is None and isinstance(exchange.body, dict) and exchange.body.get("key") == WITHHELD:
             raise AssertionError(f"POST {exchange.url} created key {name!r} but its answer gives no id to revoke it by "
                                  f"(expected a number or a string in 'id', got {exchange.body}): revoke it by hand")
         if key is None:

@@ -7,6 +7,9 @@ from typing import Any
 from citadel_acceptance.target.gateway_client import Exchange, GatewayClient
 
 
+WITHHELD = "[issued; withheld from the evidence]"  # what an exchange keeps of an issued key's secret
+
+
 @dataclass(frozen=True)
 class IssuedKey:
     """A key the suite created for this run (its value is a secret: register it with the redactor)."""
@@ -36,7 +39,7 @@ class DataApi:
         if ex.status != 201 or not isinstance(ex.body, dict) or "key" not in ex.body:
             return ex, None
         secret = str(ex.body["key"])
-        ex.body = {k: v for k, v in ex.body.items() if k != "key"}  # never kept in an exchange
+        ex.body = {**ex.body, "key": WITHHELD}  # the secret is never kept in an exchange
         key_id = ex.body.get("id")
         if isinstance(key_id, bool) or not isinstance(key_id, (int, str)) or key_id == "":
             return ex, None  # a key the suite could not revoke by its id: the caller says so

@@ -165,3 +165,13 @@ def test_a_created_key_without_an_id_is_named_without_its_secret():
     with pytest.raises(AssertionError, match="created key 'citadel-test-user' but its answer gives no id") as failed:
         data.issue_key("user")
     assert "sk-secret-2" not in str(failed.value)
+
+
+def test_a_201_without_a_key_is_not_called_a_created_key():
+    import pytest
+    from citadel_acceptance.target.data_api import DataApi
+
+    data = RunData(run_id="citadel-test", api=DataApi(KeyIssuingGateway({"id": 7})), redactor=Redactor())
+    with pytest.raises(AssertionError, match="expected 201 and a key from POST") as failed:
+        data.issue_key("user")
+    assert "created key" not in str(failed.value)

@@ -19,8 +19,8 @@ import psutil
 
 from citadel_acceptance.checks.monitoring import gateway_metrics as metrics_probe
 from citadel_acceptance.checks.gpu import GpuReader
-from citadel_acceptance.config.soak import SoakSettings
 from citadel_acceptance.config.endpoints import HealthSettings
+from citadel_acceptance.config.soak import SoakSettings
 from citadel_acceptance.target.base import Target
 
 if TYPE_CHECKING:
