@@ -131,7 +131,7 @@ PG_MAX_CONNECTIONS = _define("pg_max_connections", POSTGRES, "PostgreSQL starts 
 APP_ROLE_CAN_DDL = _define("app_role_can_ddl", POSTGRES,
                            "the gateway's application role may create tables in the public schema")
 TABLE_LOCK = _define("table_lock", POSTGRES, "holds an exclusive lock on the gateway's tables MS ms at a time, releasing "
-                     "it for 10 ms in between (a maintenance job that blocks everyone)", whole("MS", "100"))
+                     "it for 1 ms in between (a maintenance job that blocks everyone)", whole("MS", "100"))
 
 # --- Prometheus -----------------------------------------------------------------------------------------------------
 RULE_FILE_NOT_LOADED = _define("rule_file_not_loaded", PROMETHEUS, "leaves rules/NAME.yml out of Prometheus' rule_files",

@@ -262,7 +262,12 @@ ONE_SCENARIO = {"embeddings_slower:4": "^Embeddings are computed",
                 # a true consequence of the fault, not the one this case shows) and which need the machine alone
                 "drop_index:documents_owner_created_at_idx": f"^({SCHEMA}|{PLANS}|{LIFECYCLE})$",
                 # the vector store's performance faults leave the embedding scenario out (it needs no vector store)
-                "slow_search:800": f"^({SEARCH}|{CONCURRENT})$", "degrade_ann:0.95": f"^{RECALL}$"}
+                "slow_search:800": f"^({SEARCH}|{CONCURRENT})$", "degrade_ann:0.95": f"^{RECALL}$",
+                # the lock fault leaves the statement statistics out: a lock a statement waits for inside its
+                # execution (a foreign key's check of api_keys in the gateway's inserts) counts in its mean, so
+                # whether one of the few such statements of the case waited is chance (143 ms once, in CI); the
+                # critical queries wait before execution, which pg_stat_statements does not count
+                "table_lock:120": f"^({PLANS}|{QUERIES_FAST}|{BURST})$"}
 
 # The load windows of the self-test are 4 s (the profile's 6), and hold at least 3 requests (load.min_window_requests):
 # fail_ratio:50 fails every second chat request, so one of them at least.
