@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from citadel_acceptance.errors import SuiteConfigError
 
 ARRIVALS = ("poisson", "constant")
+ENGINES = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,29 @@ class ProbeSettings:
 
     prompt: str
     max_tokens: int
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a load's workers run (the `[load]` keys `engine`, `workers`, `address`; citadel_acceptance/load/workers.py).
+
+    engine "local": `workers` processes on this host, one per core (0: as many as this process may use; 1: in this
+    process); "ray": `workers` Ray actors (0: one per CPU of the cluster) on the cluster at `address` ("": one
+    started on this host for the run).
+    """
+
+    engine: str = "local"
+    workers: int = 1
+    address: str = ""
+
+    def validate(self) -> None:
+        """Raise SuiteConfigError naming the value that cannot place a load."""
+        if self.engine not in ENGINES:
+            raise SuiteConfigError(f"load.engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
+        if self.workers < 0:
+            raise SuiteConfigError(f"load.workers is a count of workers (0: one per core), not {self.workers}")
+        if self.engine == "local" and self.address:
+            raise SuiteConfigError("load.address names a Ray cluster: it needs load.engine = \"ray\"")
 
 
 @dataclass(frozen=True)
@@ -32,6 +56,14 @@ class LoadSettings:
     min_window_requests: int = 0  # > 0: a window lasts long enough to hold this many requests of its rate
     arrivals: str = "poisson"
     seed: int = 2026
+    engine: str = "local"
+    workers: int = 0
+    address: str = ""
+
+    @property
+    def placement(self) -> Placement:
+        """Where this profile's loads run."""
+        return Placement(self.engine, self.workers, self.address)
 
     def window_at(self, rate: float) -> float:
         """The measurement window of a load at `rate`: window_s, longer where it would hold fewer than
@@ -47,5 +79,6 @@ class LoadSettings:
         if not 0.0 <= self.normal_capacity_share <= 1.0:
             raise SuiteConfigError(f"load.normal_capacity_share is a share of the calibrated capacity, from 0 to 1, "
                                    f"not {self.normal_capacity_share}")
+        self.placement.validate()
         if self.arrivals not in ARRIVALS:
             raise SuiteConfigError(f"load.arrivals must be one of {', '.join(ARRIVALS)}, not {self.arrivals!r}")

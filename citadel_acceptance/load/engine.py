@@ -14,8 +14,8 @@ import itertools
 import json
 import time
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
@@ -23,9 +23,12 @@ from citadel_acceptance.load.clock import new_event_loop
 from citadel_acceptance.load.metrics import LatencyTargets, LoadSummary, nearest_rank, summarize
 from citadel_acceptance.load.progress import ProgressSink, ProgressSnapshot, stderr_progress
 from citadel_acceptance.load.records import RequestRecord, RequestSpec
-from citadel_acceptance.load.schedule import Bounds, ClosedLoop, OpenLoop, open_loop_offsets
+from citadel_acceptance.load.schedule import Bounds, ClosedLoop, OpenLoop, Share, open_loop_offsets
 from citadel_acceptance.load.sse import SseReader, usage_output_tokens
 from citadel_acceptance.load.transport import stamped_transport
+
+if TYPE_CHECKING:
+    from citadel_acceptance.config.load import Placement
 
 RequestFactory = Callable[[int], RequestSpec]
 """Called with the request's index (from 0); returns what to send."""
@@ -46,6 +49,7 @@ class LoadRun:
     started_at: str  # wall clock, ISO 8601, UTC
     elapsed_s: float
     clock_origin: float = 0.0  # time.perf_counter() at run second 0, to join other stamps of the machine
+    workers: list[Any] = field(default_factory=list)  # WorkerStats of each worker (workers.py); empty: one, in-process
 
     @property
     def measured(self) -> list[RequestRecord]:
@@ -60,8 +64,10 @@ class LoadRun:
         """The run in words, for the evidence."""
         b = self.bounds
         warm = f"warm-up {b.warmup_s:g} s" if b.warmup_s else f"warm-up {b.warmup_requests} requests"
-        return (f"{self.schedule.describe()}, at most {b.duration_s:g} s and {b.max_requests} requests, {warm}; "
+        sent = (f"{self.schedule.describe()}, at most {b.duration_s:g} s and {b.max_requests} requests, {warm}; "
                 f"{len(self.records)} requests sent in {self.elapsed_s:.1f} s")
+        return sent + (f" by {len(self.workers)} workers ({'; '.join(w.describe() for w in self.workers)})"
+                       if self.workers else "")
 
 
 @dataclass
@@ -95,12 +101,18 @@ class LoadEngine:
         self._records: list[RequestRecord] = []
         self._t0 = 0.0
         self._last_progress = (0.0, 0)
+        self._share = Share()
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0
 
-    async def run(self, schedule: OpenLoop | ClosedLoop, bounds: Bounds) -> LoadRun:
-        """Send the schedule within its bounds and return every request's record."""
+    async def run(self, schedule: OpenLoop | ClosedLoop, bounds: Bounds, share: Share = Share(),
+                  start_at: float | None = None) -> LoadRun:
+        """Send the schedule within its bounds and return every request's record.
+
+        `share` sends only one worker's part of the schedule (workers.py); `start_at` is the perf_counter instant
+        of run second 0 when several workers share one (None: now).
+        """
         opts = self.options
         limits = httpx.Limits(max_connections=opts.max_connections, max_keepalive_connections=opts.max_connections)
         transport = opts.transport or stamped_transport(limits, opts.kernel_timestamps, opts.verify)
@@ -109,7 +121,8 @@ class LoadEngine:
         self._records = []
         async with httpx.AsyncClient(base_url=opts.base_url, transport=transport, timeout=timeout) as client:
             loop = asyncio.get_running_loop()
-            self._t0 = time.perf_counter()
+            self._share = share
+            self._t0 = time.perf_counter() if start_at is None else start_at
             loop_t0 = loop.time() - (time.perf_counter() - self._t0)
             ticker = asyncio.create_task(self._report_progress())
             try:
@@ -131,6 +144,8 @@ class LoadEngine:
                          schedule: OpenLoop, bounds: Bounds) -> None:
         in_flight: set[asyncio.Task[None]] = set()
         for index, offset in enumerate(open_loop_offsets(schedule, bounds)):
+            if not self._share.takes(index):
+                continue
             wake = loop_t0 + offset
             if wake > loop.time():
                 waiter: asyncio.Future[None] = loop.create_future()
@@ -147,7 +162,9 @@ class LoadEngine:
             await asyncio.gather(*in_flight)
 
     async def _closed_loop(self, client: httpx.AsyncClient, schedule: ClosedLoop, bounds: Bounds) -> None:
-        counter = itertools.count()
+        counter = itertools.count(self._share.rank, self._share.of)
+        if self._now() < 0:  # a shared start in the future
+            await asyncio.sleep(-self._now())
 
         async def user() -> None:
             while True:
@@ -159,7 +176,7 @@ class LoadEngine:
                     return
                 await self._send(client, self._new_record(index, scheduled, bounds))
 
-        await asyncio.gather(*(user() for _ in range(schedule.users)))
+        await asyncio.gather(*(user() for _ in range(self._share.users(schedule.users))))
 
     def _new_record(self, index: int, scheduled: float, bounds: Bounds) -> RequestRecord:
         record = RequestRecord(index=index, request_id=str(uuid.uuid4()), scheduled=scheduled,
@@ -251,8 +268,10 @@ class LoadEngine:
         rate = (len(done) - last_done) / (now - last_time) if now > last_time else 0.0
         self._last_progress = (now, len(done))
         p95 = nearest_rank([r.e2e for r in done if r.ok and r.e2e is not None], 95)
+        lag = nearest_rank([r.schedule_lag for r in self._records if r.schedule_lag is not None], 99)
         self.options.progress(ProgressSnapshot(elapsed_s=now, sent=sum(1 for r in self._records if r.issued is not None),
-                                               completed=len(done), errors=errors, rate_rps=rate, p95_e2e=p95))
+                                               completed=len(done), errors=errors, rate_rps=rate, p95_e2e=p95,
+                                               lag_p99=lag, worker=self._share.rank if self._share.of > 1 else None))
 
 
 def _wake_up(waiter: asyncio.Future[None]) -> None:
@@ -274,7 +293,15 @@ async def run_load_async(factory: RequestFactory, schedule: OpenLoop | ClosedLoo
 
 
 def run_load(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, bounds: Bounds,
-             options: EngineOptions | None = None) -> LoadRun:
-    """Run a schedule on a fresh precise event loop (`clock.new_event_loop`) and return its records."""
+             options: EngineOptions | None = None, placement: Placement | None = None) -> LoadRun:
+    """Run a schedule on a fresh precise event loop (`clock.new_event_loop`) and return its records.
+
+    `placement` (workers.Placement) spreads the schedule over worker processes or Ray actors; None or one local
+    worker runs it here.
+    """
+    if placement is not None and (placement.engine != "local" or placement.workers != 1):
+        from citadel_acceptance.load.workers import run_placed
+
+        return run_placed(factory, schedule, bounds, options or EngineOptions(), placement)
     with asyncio.Runner(loop_factory=new_event_loop) as runner:
         return runner.run(run_load_async(factory, schedule, bounds, options))

@@ -1,9 +1,13 @@
-"""Request factories for the usual OpenAI-compatible calls (a factory returns a `RequestSpec` per index)."""
+"""Request factories for the usual OpenAI-compatible calls (a factory returns a `RequestSpec` per index).
+
+They are small frozen dataclasses rather than closures, so that a factory can be sent to the engine's worker
+processes and Ray actors (workers.py): pickle takes a module-level class, never a closure.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Sequence
 
-from citadel_acceptance.load.engine import RequestFactory
 from citadel_acceptance.load.records import RequestSpec
 
 
@@ -11,39 +15,61 @@ def _auth(api_key: str | None) -> dict[str, str]:
     return {"Authorization": f"Bearer {api_key}"} if api_key else {}
 
 
+def _texts(value: Sequence[str] | str, what: str) -> tuple[str, ...]:
+    texts = (value,) if isinstance(value, str) else tuple(value)
+    if not texts:
+        raise ValueError(f"{what} needs at least one {'prompt' if 'chat' in what else 'input'}")
+    return texts
+
+
+@dataclass(frozen=True)
+class ChatRequests:
+    """Chat completions to `path`, cycling through `prompts` (see chat_request_factory)."""
+
+    model: str
+    prompts: tuple[str, ...]
+    max_tokens: int
+    stream: bool
+    headers: tuple[tuple[str, str], ...]
+    path: str
+    extra: tuple[tuple[str, Any], ...]
+
+    def __call__(self, index: int) -> RequestSpec:
+        body: dict[str, Any] = {"model": self.model, "messages": [{"role": "user",
+                                                                   "content": self.prompts[index % len(self.prompts)]}],
+                                "max_tokens": self.max_tokens, "stream": self.stream}
+        if self.stream:
+            body["stream_options"] = {"include_usage": True}
+        body.update(dict(self.extra))
+        return RequestSpec("POST", self.path, headers=dict(self.headers), json=body, stream=self.stream)
+
+
+@dataclass(frozen=True)
+class EmbeddingRequests:
+    """Embedding requests to `path`, cycling through `inputs` (see embeddings_request_factory)."""
+
+    model: str
+    inputs: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...]
+    path: str
+
+    def __call__(self, index: int) -> RequestSpec:
+        return RequestSpec("POST", self.path, headers=dict(self.headers),
+                           json={"model": self.model, "input": self.inputs[index % len(self.inputs)]}, stream=False)
+
+
 def chat_request_factory(model: str, prompts: Sequence[str] | str, *, max_tokens: int = 32, stream: bool = True,
                          api_key: str | None = None, path: str = "/v1/chat/completions",
-                         extra: dict[str, Any] | None = None) -> RequestFactory:
+                         extra: dict[str, Any] | None = None) -> ChatRequests:
     """Chat completions to `path` (relative to the engine's base URL), cycling through `prompts`.
 
     Streamed requests ask for `stream_options.include_usage`, so output tokens come from the server.
     """
-    texts = [prompts] if isinstance(prompts, str) else list(prompts)
-    if not texts:
-        raise ValueError("a chat load needs at least one prompt")
-    headers = _auth(api_key)
-
-    def factory(index: int) -> RequestSpec:
-        body: dict[str, Any] = {"model": model, "messages": [{"role": "user", "content": texts[index % len(texts)]}],
-                                "max_tokens": max_tokens, "stream": stream}
-        if stream:
-            body["stream_options"] = {"include_usage": True}
-        body.update(extra or {})
-        return RequestSpec("POST", path, headers=dict(headers), json=body, stream=stream)
-
-    return factory
+    return ChatRequests(model, _texts(prompts, "a chat load"), max_tokens, stream, tuple(_auth(api_key).items()), path,
+                        tuple((extra or {}).items()))
 
 
 def embeddings_request_factory(model: str, inputs: Sequence[str] | str, *, api_key: str | None = None,
-                               path: str = "/v1/embeddings") -> RequestFactory:
+                               path: str = "/v1/embeddings") -> EmbeddingRequests:
     """Embedding requests to `path`, cycling through `inputs`."""
-    texts = [inputs] if isinstance(inputs, str) else list(inputs)
-    if not texts:
-        raise ValueError("an embeddings load needs at least one input")
-    headers = _auth(api_key)
-
-    def factory(index: int) -> RequestSpec:
-        return RequestSpec("POST", path, headers=dict(headers), json={"model": model, "input": texts[index % len(texts)]},
-                           stream=False)
-
-    return factory
+    return EmbeddingRequests(model, _texts(inputs, "an embeddings load"), tuple(_auth(api_key).items()), path)

@@ -73,6 +73,31 @@ class Bounds:
         return index < self.warmup_requests or scheduled < self.warmup_s
 
 
+@dataclass(frozen=True)
+class Share:
+    """Worker `rank` of `of`: which part of one schedule it sends.
+
+    Open loop: the requests whose index is `rank` modulo `of` (each worker keeps the schedule's spacing at
+    rate/of); closed loop: its share of the users, numbering its requests rank, rank + of, ... so that the
+    merged records of every worker have unique indices. One worker (`Share()`) sends everything.
+    """
+
+    rank: int = 0
+    of: int = 1
+
+    def __post_init__(self) -> None:
+        if self.of < 1 or not 0 <= self.rank < self.of:
+            raise ValueError(f"worker {self.rank} of {self.of} does not exist")
+
+    def takes(self, index: int) -> bool:
+        """Whether request `index` of an open-loop schedule is this worker's."""
+        return index % self.of == self.rank
+
+    def users(self, total: int) -> int:
+        """This worker's users of a closed loop of `total` (the first total % of workers take one more)."""
+        return total // self.of + (1 if self.rank < total % self.of else 0)
+
+
 def constant_offsets(rate: float, bounds: Bounds) -> list[float]:
     """Send instants (run seconds) spaced 1/rate apart from 0, within the duration and request bound."""
     if rate <= 0:

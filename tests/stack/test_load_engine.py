@@ -13,6 +13,8 @@ from typing import Iterator
 import httpx
 import pytest
 
+from citadel_acceptance.config.load import Placement
+
 from citadel_acceptance.load import (Bounds, ClosedLoop, EngineOptions, LoadRun, OpenLoop, ProgressSnapshot,
                                      RequestSpec, chat_request_factory, latency_histogram_png, latency_timeline_png,
                                      no_progress, records_csv, run_load)
@@ -185,3 +187,53 @@ def test_records_export_as_csv_and_plots(server):
     assert float(rows[3]["ttft_s"]) == pytest.approx(result.records[3].ttft)
     for png in (latency_histogram_png(result.records), latency_timeline_png(result.records)):
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5000
+
+
+def _ttft_errors(result: LoadRun, truth: dict[str, dict]) -> list[float]:
+    """Measured first-content arrival − the server's write, per request reported exact (seconds)."""
+    return sorted(r.first_content + result.clock_origin - truth[r.request_id]["first_content_written"]
+                  for r in result.measured if r.ok and not r.first_content_uncertain)
+
+
+def _placed(url: str, placement: Placement, shown: list) -> tuple[LoadRun, dict[str, dict]]:
+    server_timings(url)
+    result = run_load(chat_request_factory("timing-model", "hi", max_tokens=TOKENS), OpenLoop(rate=40),
+                      Bounds(duration_s=1.5, max_requests=60, warmup_requests=4),
+                      EngineOptions(base_url=url, progress=shown.append, progress_interval_s=0.5), placement=placement)
+    return result, server_timings(url)
+
+
+def test_two_local_workers_send_one_schedule_as_one_run_each_on_its_core(server):
+    shown: list[ProgressSnapshot] = []
+    result, truth = _placed(server, Placement(workers=2), shown)
+    assert [r.index for r in result.records] == list(range(60)) and len(truth) == 60
+    assert all(r.ok for r in result.records), {r.index: r.error for r in result.records if not r.ok}
+    workers = result.workers
+    assert [(w.rank, w.sent, w.completed, w.errors) for w in workers] == [(0, 30, 30, 0), (1, 30, 30, 0)]
+    assert len({w.pid for w in workers}) == 2 and {w.cpu for w in workers} == {0, 1}
+    errors = _ttft_errors(result, truth)  # one clock: run second 0 is every worker's
+    assert len(errors) >= 40 and -0.0005 < errors[0] and errors[-1] < 0.001, [e * 1000 for e in errors[-3:]]
+    assert max(r.schedule_lag for r in result.records) < 0.05
+    whole = [s for s in shown if s.workers]
+    assert whole and [w.worker for w in whole[-1].workers] == [0, 1] and whole[-1].sent == 60
+    assert "  worker 1" in whole[-1].line() and "by 2 workers" in result.describe()
+
+
+def test_a_ray_cluster_of_two_workers_feeds_the_same_gates_as_a_local_run(server):
+    """Ray actors on a cluster started for the run: the merged records count and time as one local worker's do,
+    and each actor's measured clock offset to the run (one kernel: truly 0) lies within its stated bound."""
+    shown: list[ProgressSnapshot] = []
+    local, local_truth = _placed(server, Placement(workers=1), [])
+    spread, spread_truth = _placed(server, Placement(engine="ray", workers=2), shown)
+    assert [r.index for r in spread.records] == [r.index for r in local.records] == list(range(60))
+    assert [(w.sent, w.errors, w.same_clock) for w in spread.workers] == [(30, 0, True), (30, 0, True)]
+    for worker in spread.workers:
+        assert abs(worker.clock_offset_ms) <= worker.clock_bound_ms + 0.01, worker.describe()
+    ours, theirs = local.summary(), spread.summary()
+    assert (theirs.sent, theirs.succeeded, theirs.errors) == (ours.sent, ours.succeeded, ours.errors) == (56, 56, 0)
+    for p in (50, 95):
+        assert abs(theirs.ttft.percentile(p).value - ours.ttft.percentile(p).value) < 0.002, p
+    for result, truth in ((local, local_truth), (spread, spread_truth)):
+        errors = _ttft_errors(result, truth)
+        assert len(errors) >= 40 and -0.0005 < errors[0] and errors[-1] < 0.001, [e * 1000 for e in errors[-3:]]
+    assert any(s.workers for s in shown), "the actors' progress reaches the run"

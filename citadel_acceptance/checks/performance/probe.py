@@ -46,7 +46,7 @@ def model_load(session: RunSession, model: str, rate: float, stream: bool = True
                api_key: str | None = None, path: str | None = None, max_tokens: int | None = None,
                upstream_model: str | None = None, quiet: bool = False) -> LoadRun:
     """An open-loop chat load on one model for the profile's warm-up plus window (LoadSettings.window_at), bounded
-    in count too."""
+    in count too, sent from where `[load]` places it (engine, workers)."""
     settings = session.profile.load
     gateway = session.profile.gateway
     total_s = settings.warmup_s + settings.window_at(rate)
@@ -62,7 +62,7 @@ def model_load(session: RunSession, model: str, rate: float, stream: bool = True
                         seed=settings.seed)
     bounds = Bounds(duration_s=total_s, max_requests=count, warmup_s=settings.warmup_s)
     return run_load(factory, schedule, bounds, _options(base_url or gateway.base_url, gateway.verify_tls,
-                                                        gateway.timeout_s, quiet))
+                                                        gateway.timeout_s, quiet), placement=settings.placement)
 
 
 def evidence_of(run: LoadRun, title: str) -> dict[str, Any]:
