@@ -180,7 +180,7 @@ class LoadEngine:
 
     def _new_record(self, index: int, scheduled: float, bounds: Bounds) -> RequestRecord:
         record = RequestRecord(index=index, request_id=str(uuid.uuid4()), scheduled=scheduled,
-                               warmup=bounds.is_warmup(index, scheduled))
+                               warmup=bounds.is_warmup(index, scheduled), worker=self._share.rank)
         self._records.append(record)
         return record
 

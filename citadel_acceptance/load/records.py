@@ -62,6 +62,7 @@ class RequestRecord:
     warmup: bool = False
     timestamps: str = "loop"
     first_content_uncertain: bool = False  # the first content chunk shared its read with later bytes (sse.py)
+    worker: int = 0  # the rank of the worker that sent it (workers.py; 0 when one worker sends everything)
 
     @property
     def ok(self) -> bool:
@@ -117,5 +118,6 @@ class RequestRecord:
             "streamed": self.streamed, "output_tokens": self.output_tokens, "content_chunks": len(self.chunk_times),
             "schedule_lag_s": self.schedule_lag, "ttft_s": self.ttft, "e2e_s": self.e2e,
             "e2e_from_scheduled_s": self.e2e_from_scheduled, "tpot_s": self.tpot, "timestamps": self.timestamps,
+            "worker": self.worker,
             "chunk_times_s": " ".join(f"{t:.6f}" for t in self.chunk_times),
         }

@@ -211,6 +211,7 @@ def test_two_local_workers_send_one_schedule_as_one_run_each_on_its_core(server)
     workers = result.workers
     assert [(w.rank, w.sent, w.completed, w.errors) for w in workers] == [(0, 30, 30, 0), (1, 30, 30, 0)]
     assert len({w.pid for w in workers}) == 2 and {w.cpu for w in workers} == {0, 1}
+    assert all(r.worker == r.index % 2 for r in result.records), "open loop: every second arrival each"
     errors = _ttft_errors(result, truth)  # one clock: run second 0 is every worker's
     assert len(errors) >= 40 and -0.0005 < errors[0] and errors[-1] < 0.001, [e * 1000 for e in errors[-3:]]
     assert max(r.schedule_lag for r in result.records) < 0.05
