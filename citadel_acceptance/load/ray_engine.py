@@ -14,17 +14,19 @@ the suite's Python packages (httpx). Each actor's clock is measured against the 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 from typing import Any
 
 import ray
 
 import citadel_acceptance
+from citadel_acceptance.config.load import Placement
 from citadel_acceptance.errors import EnvironmentNotReady
 from citadel_acceptance.load.engine import EngineOptions, LoadRun, RequestFactory
 from citadel_acceptance.load.progress import ProgressSnapshot, combined
 from citadel_acceptance.load.schedule import Bounds, ClosedLoop, OpenLoop
-from citadel_acceptance.config.load import Placement
 from citadel_acceptance.load.workers import (START_MARGIN_S, ClockOffset, WorkerResult, kernel_id, merged, parts_of,
                                              run_part, worker_count)
 
@@ -60,8 +62,9 @@ def run_ray_workers(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, bo
                     placement: Placement) -> LoadRun:
     """The schedule sent by Ray actors; their records merged into one run."""
     started_here = not ray.is_initialized()
+    scratch = tempfile.mkdtemp(prefix="citadel-ray-") if started_here and not placement.address else None
     if started_here:
-        _connect(placement.address, placement.workers or len(os.sched_getaffinity(0)))
+        _connect(placement.address, placement.workers or len(os.sched_getaffinity(0)), scratch)
     actors: list[Any] = []
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -88,10 +91,12 @@ def run_ray_workers(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, bo
             ray.kill(actor)
         if started_here:
             ray.shutdown()
+        if scratch:
+            shutil.rmtree(scratch, ignore_errors=True)  # the local cluster's sessions and logs
 
 
-def _connect(address: str, cpus: int) -> None:
-    """Join the cluster at `address`, or start one here for this run."""
+def _connect(address: str, cpus: int, scratch: str | None) -> None:
+    """Join the cluster at `address`, or start one here for this run (its files under `scratch`)."""
     try:
         if address:
             ray.init(address=address, runtime_env={"py_modules": [citadel_acceptance]}, logging_level="ERROR",
@@ -99,7 +104,7 @@ def _connect(address: str, cpus: int) -> None:
         else:
             root = os.path.dirname(os.path.dirname(os.path.abspath(citadel_acceptance.__file__)))
             ray.init(num_cpus=cpus, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
-                     runtime_env={"env_vars": {"PYTHONPATH": root}})
+                     runtime_env={"env_vars": {"PYTHONPATH": root}}, _temp_dir=scratch)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         where = f"the Ray cluster at {address!r}" if address else "a Ray cluster on this host"
         raise EnvironmentNotReady(f"the load could not start on {where} ({type(exc).__name__}: {str(exc)[:200]}): "

@@ -6,6 +6,7 @@ import io
 import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -224,8 +225,10 @@ def test_a_ray_cluster_of_two_workers_feeds_the_same_gates_as_a_local_run(server
     """Ray actors on a cluster started for the run: the merged records count and time as one local worker's do,
     and each actor's measured clock offset to the run (one kernel: truly 0) lies within its stated bound."""
     shown: list[ProgressSnapshot] = []
+    scratch_before = set(Path(tempfile.gettempdir()).glob("citadel-ray-*"))
     local, local_truth = _placed(server, Placement(workers=1), [])
     spread, spread_truth = _placed(server, Placement(engine="ray", workers=2), shown)
+    assert set(Path(tempfile.gettempdir()).glob("citadel-ray-*")) == scratch_before, "the cluster's files stay behind"
     assert [r.index for r in spread.records] == [r.index for r in local.records] == list(range(60))
     assert [(w.sent, w.errors, w.same_clock) for w in spread.workers] == [(30, 0, True), (30, 0, True)]
     for worker in spread.workers:
