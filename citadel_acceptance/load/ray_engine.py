@@ -20,10 +20,11 @@ import time
 from typing import Any
 
 import ray
+import ray.exceptions
 
 import citadel_acceptance
 from citadel_acceptance.config.load import Placement
-from citadel_acceptance.errors import EnvironmentNotReady
+from citadel_acceptance.errors import EnvironmentNotReady, SuiteConfigError
 from citadel_acceptance.load.engine import EngineOptions, LoadRun, RequestFactory
 from citadel_acceptance.load.progress import ProgressSnapshot, combined
 from citadel_acceptance.load.schedule import Bounds, ClosedLoop, OpenLoop
@@ -80,7 +81,12 @@ def run_ray_workers(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, bo
         for part, actor, clock, one_clock in zip(parts, actors, clocks, same):
             part.start_at = start_at + (0.0 if one_clock else clock.offset_s)  # run second 0 in the worker's clock
             refs.append(actor.run.remote(part))
-        results = _gather(refs, actors, options)
+        try:
+            results = _gather(refs, actors, options)
+        except ray.exceptions.RayError as exc:
+            last = str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else type(exc).__name__
+            raise SuiteConfigError(f"a Ray load worker failed ({type(exc).__name__}: {last}); see the cluster's "
+                                   f"logs, or set load.engine = \"local\"") from exc
         for result, clock, one_clock in zip(results, clocks, same):
             result.stats.same_clock = one_clock
             result.stats.clock_offset_ms = round(clock.offset_s * 1000, 3)
@@ -102,6 +108,7 @@ def _connect(address: str, cpus: int, scratch: str | None) -> None:
             ray.init(address=address, runtime_env={"py_modules": [citadel_acceptance]}, logging_level="ERROR",
                      log_to_driver=False)
         else:
+            os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")  # a cluster of our own reports to nobody
             root = os.path.dirname(os.path.dirname(os.path.abspath(citadel_acceptance.__file__)))
             ray.init(num_cpus=cpus, include_dashboard=False, logging_level="ERROR", log_to_driver=False,
                      runtime_env={"env_vars": {"PYTHONPATH": root}}, _temp_dir=scratch)

@@ -18,14 +18,14 @@ import pickle
 import socket
 import time
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from citadel_acceptance.config.load import Placement
 from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.load.clock import new_event_loop
 from citadel_acceptance.load.engine import EngineOptions, LoadEngine, LoadRun, RequestFactory
-from citadel_acceptance.load.metrics import nearest_rank
+from citadel_acceptance.load.metrics import Percentile, nearest_rank
 from citadel_acceptance.load.progress import ProgressSnapshot, combined, no_progress
 from citadel_acceptance.load.records import RequestRecord
 from citadel_acceptance.load.schedule import Bounds, ClosedLoop, OpenLoop, Share
@@ -220,6 +220,7 @@ def run_local_workers(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, 
         process = context.Process(target=_gated_main, args=(part, queue, event, shared_start), daemon=True)
         process.start()
         processes.append(process)
+    results: list[WorkerResult] = []
     try:
         _await(queue, "ready", len(parts), READY_TIMEOUT_S, processes)
         start_at = time.perf_counter() + START_MARGIN_S
@@ -228,8 +229,8 @@ def run_local_workers(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, 
             event.set()
         results = _collect(queue, parts, options, start_at, processes)
     finally:
-        for process in processes:
-            process.join(timeout=5)
+        for process in processes:  # done: they end by themselves; one failed: the others are stopped at once
+            process.join(timeout=5 if results else 0)
             if process.is_alive():
                 process.kill()
     return merged(results, schedule, bounds, start_at, time.perf_counter() - start_at)
@@ -274,18 +275,20 @@ def _await(queue: Any, kind: str, count: int, timeout_s: float, processes: list[
         except Exception:
             dead = [p.exitcode for p in processes if not p.is_alive()]
             if dead:
-                raise RuntimeError(f"{len(dead)} of {count} load worker processes exited before they were ready "
-                                   f"(exit codes {dead}; their error is on stderr above). A script that runs a load "
-                                   f"with several workers must start it under `if __name__ == \"__main__\":`, as "
-                                   f"multiprocessing's spawn imports the script again") from None
+                raise SuiteConfigError(f"{len(dead)} of {count} load worker processes exited before they were "
+                                       f"ready (exit codes {dead}; their error is on stderr above). A script that "
+                                       f"runs a load with several workers must start it under `if __name__ == "
+                                       f"\"__main__\":`, as multiprocessing's spawn imports the script again; or "
+                                       f"set load.workers = 1") from None
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{count - seen} of {count} load workers did not start within {timeout_s:g} s") \
-                    from None
+                raise SuiteConfigError(f"{count - seen} of {count} load workers did not start within {timeout_s:g} s: "
+                                       f"is this host short of memory or processes? Or set load.workers = 1") from None
             continue
         if message[0] == kind:
             seen += 1
         elif message[0] == "failed":
-            raise RuntimeError(f"load worker {message[1]} failed before the run: {message[2].strip().splitlines()[-1]}")
+            raise SuiteConfigError(f"load worker {message[1]} failed before the run "
+                                   f"({message[2].strip().splitlines()[-1]}); set load.workers = 1 to load from here")
 
 
 def _collect(queue: Any, parts: list[WorkerPart], options: EngineOptions, start_at: float,
@@ -301,7 +304,8 @@ def _collect(queue: Any, parts: list[WorkerPart], options: EngineOptions, start_
         except Exception:
             if time.perf_counter() > limit or all(not p.is_alive() for p in processes):
                 missing = sorted(set(range(len(parts))) - set(results))
-                raise RuntimeError(f"load workers {missing} ended without handing back their records") from None
+                raise SuiteConfigError(f"load workers {missing} ended without handing back their records (killed? "
+                                       f"short of memory?); set load.workers = 1 to load from here") from None
             continue
         if kind == "progress":
             latest[rank] = payload
@@ -310,17 +314,16 @@ def _collect(queue: Any, parts: list[WorkerPart], options: EngineOptions, start_
                 last_shown = time.monotonic()
         elif kind == "done":
             results[rank] = payload
-            latest[rank] = _final_snapshot(payload, start_at)
+            latest[rank] = _final_snapshot(payload)
         elif kind == "failed":
-            raise RuntimeError(f"load worker {rank} failed: {payload.strip().splitlines()[-1]}")
+            raise SuiteConfigError(f"load worker {rank} failed ({payload.strip().splitlines()[-1]}); set "
+                                   f"load.workers = 1 to load from here")
     if latest:
         options.progress(combined(latest))
     return [results[rank] for rank in sorted(results)]
 
 
-def _final_snapshot(result: WorkerResult, start_at: float) -> ProgressSnapshot:
-    from citadel_acceptance.load.metrics import Percentile
-
+def _final_snapshot(result: WorkerResult) -> ProgressSnapshot:
     done = [r for r in result.records if r.end is not None]
     p95 = nearest_rank([r.e2e for r in done if r.ok and r.e2e is not None], 95)
     lag = result.stats.lag_p99_ms

@@ -119,3 +119,33 @@ def test_progress_of_several_workers_adds_their_counts_and_shows_the_worst_and_e
     lines = whole.line().splitlines()
     assert lines[0].startswith("load ") and "lag (worst worker) p99 = 20.00 ms" in lines[0]
     assert lines[1].startswith("  worker 0") and lines[2].startswith("  worker 1") and "p99 = 20.00 ms" in lines[2]
+
+
+class _Queue:
+    def __init__(self, *messages):
+        self.messages = list(messages)
+
+    def get(self, timeout: float):
+        if not self.messages:
+            raise TimeoutError
+        return self.messages.pop(0)
+
+
+class _Gone:
+    exitcode = -9
+
+    def is_alive(self) -> bool:
+        return False
+
+
+def test_a_worker_that_fails_or_dies_is_named_in_one_sentence_with_what_to_do():
+    from citadel_acceptance.load import workers
+
+    parts = parts_of(chat_request_factory("m", "p"), OpenLoop(rate=10), BOUNDS, EngineOptions(), 2, [None])
+    failed = _Queue(("failed", 1, "Traceback (most recent call last):\n  ...\nValueError: boom\n"))
+    with pytest.raises(SuiteConfigError, match=r"load worker 1 failed \(ValueError: boom\); set load.workers = 1"):
+        workers._collect(failed, parts, EngineOptions(), 0.0, [_Gone(), _Gone()])
+    with pytest.raises(SuiteConfigError, match=r"load workers \[0, 1\] ended without handing back their records"):
+        workers._collect(_Queue(), parts, EngineOptions(), 0.0, [_Gone(), _Gone()])
+    with pytest.raises(SuiteConfigError, match="exited before they were ready .*exit codes \\[-9, -9\\]"):
+        workers._await(_Queue(), "ready", 2, 5.0, [_Gone(), _Gone()])
