@@ -30,6 +30,7 @@ from citadel_acceptance.load.transport import stamped_transport
 
 if TYPE_CHECKING:
     from citadel_acceptance.config.load import Placement
+    from citadel_acceptance.load.workers import WorkerStats
 
 RequestFactory = Callable[[int], RequestSpec]
 """Called with the request's index (from 0); returns what to send."""
@@ -50,7 +51,7 @@ class LoadRun:
     started_at: str  # wall clock, ISO 8601, UTC
     elapsed_s: float
     clock_origin: float = 0.0  # time.perf_counter() at run second 0, to join other stamps of the machine
-    workers: list[Any] = field(default_factory=list)  # WorkerStats of each worker (workers.py); empty: one, in-process
+    workers: list[WorkerStats] = field(default_factory=list)  # each worker's (workers.py); empty: one, in-process
 
     @property
     def measured(self) -> list[RequestRecord]:

@@ -12,6 +12,7 @@ round trip) and gives the worker run second 0 in its own clock; the bound is in 
 """
 from __future__ import annotations
 
+import math
 import multiprocessing
 import os
 import pickle
@@ -32,14 +33,26 @@ from citadel_acceptance.load.schedule import Bounds, ClosedLoop, OpenLoop, Share
 from citadel_acceptance.load.transport import stamped_transport
 
 START_MARGIN_S = 1.0  # run second 0 this long after the workers are ready, so that each is waiting for it
+# With `workers = 0`, a worker per this many requests per second (or users): one core held 300 req/s of 32-chunk
+# streams with schedule lag p99 under 5 ms here (docs/measurements.md); machines of a kind differ several times and
+# answers may be longer. A smaller load stays in the suite's process: a worker's start costs about a second.
+AUTO_RPS_PER_WORKER = 50.0
+AUTO_USERS_PER_WORKER = 32
 READY_TIMEOUT_S = 60.0
 
 
 def worker_count(placement: Placement, schedule: OpenLoop | ClosedLoop, bounds: Bounds, available: int) -> int:
-    """How many workers a run gets: the setting (0: `available`, the usable cores), never more than it has users or
-    requests to share (a worker with nothing to send would only cost its start)."""
+    """How many workers a run gets: the setting, or with 0 as many as the load needs (one per AUTO_RPS_PER_WORKER
+    requests per second or AUTO_USERS_PER_WORKER users) up to `available` (the usable cores or the cluster's CPUs);
+    never more than it has users or requests to share (a worker with nothing to send would only cost its start)."""
+    if placement.workers:
+        wanted = placement.workers
+    elif isinstance(schedule, ClosedLoop):
+        wanted = min(available, math.ceil(schedule.users / AUTO_USERS_PER_WORKER))
+    else:
+        wanted = min(available, math.ceil(schedule.rate / AUTO_RPS_PER_WORKER))
     most = schedule.users if isinstance(schedule, ClosedLoop) else bounds.max_requests
-    return max(1, min(placement.workers or available, most))
+    return max(1, min(wanted, most))
 
 
 @dataclass

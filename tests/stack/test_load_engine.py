@@ -204,9 +204,16 @@ def _placed(url: str, placement: Placement, shown: list) -> tuple[LoadRun, dict[
     return result, server_timings(url)
 
 
-def test_two_local_workers_send_one_schedule_as_one_run_each_on_its_core(server):
+@pytest.fixture(scope="module")
+def two_local_workers(server) -> tuple[LoadRun, dict[str, dict], list[ProgressSnapshot]]:
+    """One load of 60 requests at 40 req/s sent by two local worker processes, the server's truth, the progress."""
     shown: list[ProgressSnapshot] = []
     result, truth = _placed(server, Placement(workers=2), shown)
+    return result, truth, shown
+
+
+def test_two_local_workers_send_one_schedule_as_one_run_each_on_its_core(two_local_workers):
+    result, truth, shown = two_local_workers
     assert [r.index for r in result.records] == list(range(60)) and len(truth) == 60
     assert all(r.ok for r in result.records), {r.index: r.error for r in result.records if not r.ok}
     workers = result.workers
@@ -221,12 +228,12 @@ def test_two_local_workers_send_one_schedule_as_one_run_each_on_its_core(server)
     assert "  worker 1" in whole[-1].line() and "by 2 workers" in result.describe()
 
 
-def test_a_ray_cluster_of_two_workers_feeds_the_same_gates_as_a_local_run(server):
-    """Ray actors on a cluster started for the run: the merged records count and time as one local worker's do,
+def test_a_ray_cluster_of_two_workers_feeds_the_same_gates_as_a_local_run(server, two_local_workers):
+    """Ray actors on a cluster started for the run: the merged records count and time as the local workers' do,
     and each actor's measured clock offset to the run (one kernel: truly 0) lies within its stated bound."""
+    local, local_truth, _ = two_local_workers
     shown: list[ProgressSnapshot] = []
     scratch_before = set(Path(tempfile.gettempdir()).glob("citadel-ray-*"))
-    local, local_truth = _placed(server, Placement(workers=1), [])
     spread, spread_truth = _placed(server, Placement(engine="ray", workers=2), shown)
     assert set(Path(tempfile.gettempdir()).glob("citadel-ray-*")) == scratch_before, "the cluster's files stay behind"
     assert [r.index for r in spread.records] == [r.index for r in local.records] == list(range(60))

@@ -32,10 +32,13 @@ def test_closed_loop_users_are_shared_out_whole():
         Share(2, 2)
 
 
-def test_a_run_gets_no_more_workers_than_it_has_users_or_requests():
-    assert worker_count(Placement(workers=0), OpenLoop(rate=100), BOUNDS, available=4) == 4
-    assert worker_count(Placement(workers=3), OpenLoop(rate=100), BOUNDS, available=4) == 3
-    assert worker_count(Placement(workers=0), ClosedLoop(2), BOUNDS, available=8) == 2
+def test_a_run_gets_the_workers_its_load_needs_and_no_more_than_it_can_share():
+    assert worker_count(Placement(workers=0), OpenLoop(rate=1000), BOUNDS, available=4) == 4, "every core"
+    assert worker_count(Placement(workers=0), OpenLoop(rate=100), BOUNDS, available=4) == 2, "one per 50 req/s"
+    assert worker_count(Placement(workers=0), OpenLoop(rate=5), BOUNDS, available=4) == 1, "a small load stays here"
+    assert worker_count(Placement(workers=0), ClosedLoop(256), BOUNDS, available=16) == 8, "one per 32 users"
+    assert worker_count(Placement(workers=3), OpenLoop(rate=1), BOUNDS, available=4) == 3, "a count is a count"
+    assert worker_count(Placement(workers=4), ClosedLoop(2), BOUNDS, available=8) == 2
     assert worker_count(Placement(workers=8), OpenLoop(rate=1), Bounds(duration_s=2, max_requests=1), 8) == 1
 
 
