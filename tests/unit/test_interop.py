@@ -7,6 +7,7 @@ itself asks for on the suite's direct calls (`[services.NAME] api_key_secret`).
 from __future__ import annotations
 
 import dataclasses
+import pickle
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,6 +21,7 @@ from citadel_acceptance.checks.api import verdicts
 from citadel_acceptance.checks.performance import probe as performance
 from citadel_acceptance.checks.security import credentials
 from citadel_acceptance.config.endpoints import GatewaySettings, HealthSettings
+from citadel_acceptance.config.load import Placement
 from citadel_acceptance.config.profile import Profile, load_profile
 from citadel_acceptance.errors import SuiteConfigError
 from citadel_acceptance.target.gateway_client import GatewayClient
@@ -239,6 +241,18 @@ def test_the_chat_step_and_the_load_send_the_deployments_id(tmp_path, monkeypatc
     monkeypatch.setenv("CITADEL_API_KEY", "a-key")
     performance.model_load(SimpleNamespace(profile=profile), "phi3", 1.0, quiet=True)
     assert factories[0](0).json["model"] == "Phi-3-mini"
+
+
+def test_the_load_is_placed_where_the_profile_says_and_its_requests_can_travel(tmp_path, monkeypatch):
+    profile = profile_with(tmp_path, ALIASED)
+    placed = []
+    monkeypatch.setattr("citadel_acceptance.load.run_load",
+                        lambda factory, schedule, bounds, options, placement=None: placed.append((factory, placement)))
+    monkeypatch.setenv("CITADEL_API_KEY", "a-key")
+    performance.model_load(SimpleNamespace(profile=profile), "phi3", 100.0, quiet=True)
+    factory, placement = placed[0]
+    assert placement == profile.load.placement == Placement("local", 0, ""), "the plan's: as many as the load needs"
+    assert pickle.loads(pickle.dumps(factory))(3) == factory(3), "worker processes get the same requests"
 
 
 # The key a model service itself asks for
