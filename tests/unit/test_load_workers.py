@@ -152,3 +152,13 @@ def test_a_worker_that_fails_or_dies_is_named_in_one_sentence_with_what_to_do():
         workers._collect(_Queue(), parts, EngineOptions(), 0.0, [_Gone(), _Gone()])
     with pytest.raises(SuiteConfigError, match="exited before they were ready .*exit codes \\[-9, -9\\]"):
         workers._await(_Queue(), "ready", 2, 5.0, [_Gone(), _Gone()])
+
+
+def test_a_ray_cluster_that_does_not_answer_is_named_at_once_not_waited_for():
+    from citadel_acceptance.errors import EnvironmentNotReady
+    from citadel_acceptance.load.ray_engine import _reachable
+
+    with pytest.raises(EnvironmentNotReady, match=r"the Ray cluster at '127.0.0.1:1' does not answer .*"
+                                                  r"or set load.engine = \"local\""):
+        _reachable("127.0.0.1:1")
+    _reachable("auto")  # found by Ray itself, as `ray start` left it
