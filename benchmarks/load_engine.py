@@ -203,7 +203,8 @@ def ttft_error(server: TimingServer, streams: int, seconds: float, kernel: bool,
         true_ttft.append(written - record.sent)
     summary = run.summary()
     # the stamps the engine reports as exact, and those it flags (their first chunk shared a read with later bytes)
-    return {"streams": streams, "workers": workers, "timestamps": "kernel" if kernel else "loop", "requests": summary.sent,
+    return {"streams": streams, "workers": workers, "timestamps": "kernel" if kernel else "loop",
+            "requests": summary.sent,
             "errors": summary.errors, "ttft_error": _quantiles_ms(exact), "ttft_error_all": _quantiles_ms(errors),
             "uncertain_first_chunks": len(errors) - len(exact), "true_ttft": _quantiles_ms(true_ttft),
             "measured_ttft": _quantiles_ms(list(summary.ttft.samples)),
@@ -294,13 +295,14 @@ def table(results: dict[str, Any]) -> str:
         lines.append(f"    GuideLLM's rate: {rate['skipped']}")
     lines.append("(b) TTFT error = measured − true (ms), of the stamps reported exact; uncertain: first chunks flagged "
                  "(their read also carried later bytes), and the error p99 with them")
-    lines.append(f"    {'streams':>7} {'workers':>7} {'stamps':>6} {'n':>6} {'err p50':>8} {'err p99':>8} {'err max':>8} "
+    lines.append(f"    {'streams':>7} {'workers':>7} {'stamps':>6} {'n':>6} {'err p50':>8} {'err p99':>8} "
+                 f"{'err max':>8} "
                  f"{'uncertain':>9} {'p99 all':>8} "
                  f"{'TTFT p50':>8} {'ITL p50':>8} {'TPOT p50':>8} {'srv late p99':>12} {'foreign cpu s':>13}")
     for row in results["ttft_error"]:
         e = row["ttft_error"]
-        lines.append(f"    {row['streams']:>7} {row.get('workers', 1):>7} {row['timestamps']:>6} {e['n']:>6} {e['p50_ms']:>8} "
-                     f"{e['p99_ms']:>8} "
+        lines.append(f"    {row['streams']:>7} {row.get('workers', 1):>7} {row['timestamps']:>6} {e['n']:>6} "
+                     f"{e['p50_ms']:>8} {e['p99_ms']:>8} "
                      f"{e['max_ms']:>8} {row['uncertain_first_chunks']:>9} {row['ttft_error_all']['p99_ms']:>8} "
                      f"{row['measured_ttft']['p50_ms']:>8} {row['itl']['p50_ms']:>8} "
                      f"{row['tpot']['p50_ms']:>8} {row['server_lateness']['p99_ms']:>12} {row['foreign_cpu_s']:>13}")

@@ -19,7 +19,7 @@ class ProbeSettings:
 
 @dataclass(frozen=True)
 class Placement:
-    """Where a load's workers run (the `[load]` keys `engine`, `workers`, `address`; citadel_acceptance/load/workers.py).
+    """Where a load's workers run: the `[load]` keys `engine`, `workers`, `address` (load/workers.py).
 
     engine "local": `workers` processes on this host, one per core (0: as many as the load needs, up to the cores
     this process may use; 1: in this process); "ray": `workers` Ray actors (0: as many as the load needs, up to the
@@ -36,7 +36,8 @@ class Placement:
         if self.engine not in ENGINES:
             raise SuiteConfigError(f"load.engine must be one of {', '.join(ENGINES)}, not {self.engine!r}")
         if self.workers < 0:
-            raise SuiteConfigError(f"load.workers is a count of workers (0: as many as the load needs), not {self.workers}")
+            raise SuiteConfigError(f"load.workers is a count of workers (0: as many as the load needs), "
+                                   f"not {self.workers}")
         if self.engine == "local" and self.address:
             raise SuiteConfigError("load.address names a Ray cluster: it needs load.engine = \"ray\"")
 

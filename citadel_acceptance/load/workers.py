@@ -187,7 +187,8 @@ def stats_of(part: WorkerPart, records: list[RequestRecord]) -> WorkerStats:
     lag = nearest_rank([r.schedule_lag for r in records if r.schedule_lag is not None], 99).value
     return WorkerStats(rank=part.share.rank, host=socket.gethostname(), pid=os.getpid(), cpu=part.cpu,
                        sent=sum(1 for r in records if r.issued is not None), completed=len(done),
-                       errors=sum(1 for r in done if not r.ok), lag_p99_ms=None if lag is None else round(lag * 1000, 3))
+                       errors=sum(1 for r in done if not r.ok),
+                       lag_p99_ms=None if lag is None else round(lag * 1000, 3))
 
 
 def merged(results: Iterable[WorkerResult], schedule: OpenLoop | ClosedLoop, bounds: Bounds, start_at: float,
