@@ -71,7 +71,7 @@ def _min_rate(rate: float, seconds: float, profile: Profile) -> float:
     return min(share, (expected - POISSON_SIGMAS * math.sqrt(expected)) / seconds)
 
 
-def _write_prompts(path: Path, count: int, tokens: int) -> None:
+def write_prompts(path: Path, count: int, tokens: int) -> None:
     """Distinct prompts, each asking for `tokens` output tokens (GuideLLM sends them as max_completion_tokens)."""
     path.write_text("".join(json.dumps({"prompt": f"Count to thirty-two, item {i}.", "output_tokens_count": tokens})
                             + "\n" for i in range(count)))
@@ -109,11 +109,11 @@ def _server_truth(report: dict[str, Any]) -> dict[str, Any]:
             "lateness_p99_ms": _ms(late.get("p99"))}
 
 
-def _run_guidellm(server_url: str, profile: Profile, rate: float, seconds: float, cpu: int, prompts: Path,
-                  out: Path, workers: int | None) -> subprocess.CompletedProcess[str]:
-    """One GuideLLM run at one rate (same command form as load_engine.guidellm_side_by_side)."""
+def run_guidellm(server_url: str, profile: str, seconds: float, cpu: int, prompts: Path, out: Path,
+                workers: int | None = None) -> subprocess.CompletedProcess[str]:
+    """One GuideLLM run with `profile` (its --profile value, e.g. "kind=constant,rate=25") pinned to `cpu`."""
     command = [str(GUIDELLM), "run", "--backend", f"kind=openai_http,target={server_url}",
-               "--profile", f"kind={profile},rate={rate:g}",
+               "--profile", profile,
                "--constraint", f"kind=max_duration,seconds={seconds:g}",
                "--data", f"kind=json_file,path={prompts}", "--output", f"kind=json,path={out}", "--disable-progress"]
     env = None if workers is None else {**os.environ, "GUIDELLM__MAX_WORKER_PROCESSES": str(workers)}
@@ -149,7 +149,7 @@ def guidellm_max_rate(server_url: str, timings: Callable[[], dict],
     with tempfile.TemporaryDirectory() as scratch:
         prompts, out = Path(scratch) / "prompts.jsonl", Path(scratch) / "out.json"
         # GuideLLM queues requests ahead of their time: leave it plenty
-        _write_prompts(prompts, int(max(rates) * (seconds + 10)) + 100, tokens)
+        write_prompts(prompts, int(max(rates) * (seconds + 10)) + 100, tokens)
         for rate in rates:
             step: dict[str, Any] = {"rate_rps": rate}
             if server_pid is not None:
@@ -158,7 +158,7 @@ def guidellm_max_rate(server_url: str, timings: Callable[[], dict],
             out.unlink(missing_ok=True)
             timings()  # clear what came before
             started = time.perf_counter()
-            done = _run_guidellm(server_url, profile, rate, seconds, cpu, prompts, out, workers)
+            done = run_guidellm(server_url, f"kind={profile},rate={rate:g}", seconds, cpu, prompts, out, workers)
             step["wall_s"] = round(time.perf_counter() - started, 1)
             truth = _server_truth(timings())
             if server_pid is not None:

@@ -42,11 +42,10 @@ import httpx  # noqa: E402
 from citadel_acceptance.config.load import Placement  # noqa: E402
 from citadel_acceptance.load import (Bounds, ClosedLoop, EngineOptions, LoadRun, OpenLoop,  # noqa: E402
                                      chat_request_factory, nearest_rank, no_progress, run_load)
-from guidellm_rate import guidellm_max_rate  # noqa: E402
+from guidellm_rate import GUIDELLM, guidellm_max_rate, run_guidellm, write_prompts  # noqa: E402
 
 SERVER = ROOT / "benchmarks" / "timing_server.py"
 RESULTS = ROOT / "benchmarks" / "results" / "latest.json"
-GUIDELLM = ROOT / ".venv-bench" / "bin" / "guidellm"
 TTFT_MS, ITL_MS, TOKENS = 50.0, 10.0, 32
 ENGINE_CPU, SERVER_CPU = 0, 1
 LAG_P99_LIMIT_S = 0.005
@@ -242,17 +241,11 @@ def guidellm_side_by_side(server: TimingServer, streams: int, seconds: float) ->
         return {"skipped": f"{GUIDELLM} is missing: see benchmarks/README.md"}
     with tempfile.TemporaryDirectory() as scratch:
         prompts, out = Path(scratch) / "prompts.jsonl", Path(scratch) / "out.json"
-        prompts.write_text("".join(json.dumps({"prompt": f"Count to thirty-two, item {i}.",
-                                               "output_tokens_count": TOKENS}) + "\n" for i in range(2000)))
+        write_prompts(prompts, 2000, TOKENS)
         waited = wait_until_quiet([server.process.pid])
         server.timings()
-        command = [str(GUIDELLM), "run", "--backend", f"kind=openai_http,target={server.url}",
-                   "--profile", f"kind=concurrent,streams={streams}",
-                   "--constraint", f"kind=max_duration,seconds={seconds:g}",
-                   "--data", f"kind=json_file,path={prompts}", "--output", f"kind=json,path={out}", "--disable-progress"]
         started = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True, timeout=240,
-                              preexec_fn=lambda: os.sched_setaffinity(0, {ENGINE_CPU}))
+        done = run_guidellm(server.url, f"kind=concurrent,streams={streams}", seconds, ENGINE_CPU, prompts, out)
         if done.returncode != 0 or not out.exists():
             return {"skipped": f"guidellm exited {done.returncode}: {done.stderr[-500:]}"}
         report = json.loads(out.read_text())

@@ -223,7 +223,7 @@ def run_local_workers(factory: RequestFactory, schedule: OpenLoop | ClosedLoop, 
                       options: EngineOptions, count: int) -> LoadRun:
     """`count` worker processes on this host, one per usable core, from one run second 0; their records merged."""
     cores = sorted(os.sched_getaffinity(0))
-    parts = parts_of(factory, schedule, bounds, options, count, [c for c in cores] if len(cores) > 1 else [None])
+    parts = parts_of(factory, schedule, bounds, options, count, list(cores) if len(cores) > 1 else [None])
     context = multiprocessing.get_context("spawn")  # a fresh interpreter: no threads or locks inherited
     queue = context.Queue()
     processes = []
